@@ -1,0 +1,45 @@
+"""One project error: code, message, fields, HTTP status. Every API error has this JSON shape."""
+from __future__ import annotations
+
+__all__ = ["ApplicationError", "NotFound", "Forbidden", "Unauthorized", "Conflict", "Invalid", "TooLarge"]
+
+
+class ApplicationError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.fields = fields or {}
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "fields": self.fields}
+
+
+class Unauthorized(ApplicationError):
+    status, code = 401, "unauthenticated"
+
+
+class Forbidden(ApplicationError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApplicationError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApplicationError):
+    status, code = 409, "conflict"
+
+
+class TooLarge(ApplicationError):
+    status, code = 413, "too_large"
+
+
+class Invalid(ApplicationError):
+    status, code = 422, "invalid"

@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from .api import api
+from .views import dashboard, models_status
+
+urlpatterns = [
+    path("", dashboard, name="dashboard"),
+    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/models/", admin.site.admin_view(models_status), name="models_status"),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("series/", include("series.urls")),
+    path("jobs/", include("jobs.urls")),
+]
+
+if settings.DEBUG or not getattr(settings, "AWS_STORAGE_BUCKET_NAME", ""):
+    # Local storage: serve artifacts behind a login check (not through a public static route).
+    from .views import media_file
+
+    urlpatterns.append(path("media/<path:name>", media_file, name="media"))

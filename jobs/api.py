@@ -1,0 +1,166 @@
+"""Job endpoints: submit, list, detail (passes, stages, events), cancel, retry, segments."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Router, Schema, Status
+
+from dubsite.audit import Context
+from review.selectors import segment_list
+from series.selectors import episode_get
+
+from . import selectors, services
+
+router = Router(tags=["jobs"])
+
+
+class JobIn(Schema):
+    episode_id: int
+    mode: str | None = None
+    two_pass: bool | None = None
+    target_language: str | None = None
+
+
+class PassOut(Schema):
+    number: int
+    state: str
+    error: str
+    started: datetime | None
+    finished: datetime | None
+
+
+class StageOut(Schema):
+    id: int
+    name: str
+    state: str
+    pass_number: int
+    fingerprint: str
+    outputs: dict
+    engines: dict
+    error: str
+    started: datetime
+    finished: datetime | None
+    duration: float | None
+
+    @staticmethod
+    def resolve_pass_number(obj):
+        return obj.pass_obj.number
+
+
+class EventOut(Schema):
+    id: int
+    time: datetime
+    level: str
+    stage: str
+    message: str
+    data: dict
+
+
+class JobOut(Schema):
+    id: int
+    episode_id: int
+    series: str
+    mode: str
+    two_pass: bool
+    target_language: str
+    state: str
+    progress: float
+    current_stage: str
+    cancel_requested: bool
+    attempts: int
+    error: str
+    outputs: dict
+    created_by: str | None
+    created: datetime
+    started: datetime | None
+    finished: datetime | None
+
+    @staticmethod
+    def resolve_series(obj):
+        return obj.episode.season.series.slug
+
+    @staticmethod
+    def resolve_created_by(obj):
+        return obj.created_by.get_username() if obj.created_by_id else None
+
+
+class JobDetail(JobOut):
+    passes: list[PassOut]
+    stages: list[StageOut]
+    events: list[EventOut]
+
+    @staticmethod
+    def resolve_passes(obj):
+        return list(obj.passes.all())
+
+    @staticmethod
+    def resolve_stages(obj):
+        return list(obj.stage_runs.select_related("pass_obj"))
+
+    @staticmethod
+    def resolve_events(obj):
+        return list(obj.events.order_by("time", "id"))
+
+
+class SegmentOut(Schema):
+    id: int
+    index: int
+    start: float
+    end: float
+    diar_label: str
+    character: str | None
+    source_text: str
+    target_text: str
+    approved: bool
+    locked: bool
+    flags: list
+    version: int
+
+    @staticmethod
+    def resolve_character(obj):
+        return obj.character.code if obj.character_id else None
+
+
+@router.get("", response=list[JobOut], summary="List jobs (newest first)")
+def list_jobs(request, episode_id: int | None = None, state: str | None = None, limit: int = 100):
+    return list(selectors.job_list(user=request.user, episode_id=episode_id, state=state)[: max(1, min(limit, 500))])
+
+
+@router.post("", response={201: JobDetail}, summary="Submit a dubbing job for an episode")
+def submit_job(request, payload: JobIn):
+    episode = episode_get(user=request.user, pk=payload.episode_id)
+    job = services.job_submit(actor=request.user, episode=episode, mode=payload.mode, two_pass=payload.two_pass,
+                              target_language=payload.target_language, context=Context.from_request(request))
+    return Status(201, selectors.job_get(user=request.user, pk=job.pk))
+
+
+@router.get("/{job_id}", response=JobDetail, summary="Job with passes, stages and events")
+def get_job(request, job_id: int):
+    return selectors.job_get(user=request.user, pk=job_id)
+
+
+@router.post("/{job_id}/cancel", response=JobDetail, summary="Cancel (queued: now; running: at the next stage)")
+def cancel_job(request, job_id: int):
+    job = selectors.job_get(user=request.user, pk=job_id)
+    services.job_cancel(actor=request.user, job=job, context=Context.from_request(request))
+    return selectors.job_get(user=request.user, pk=job_id)
+
+
+@router.post("/{job_id}/retry", response=JobDetail, summary="Retry a failed, errored or cancelled job")
+def retry_job(request, job_id: int):
+    job = selectors.job_get(user=request.user, pk=job_id)
+    services.job_retry(actor=request.user, job=job, context=Context.from_request(request))
+    return selectors.job_get(user=request.user, pk=job_id)
+
+
+@router.post("/{job_id}/rerun-pass2", response=JobDetail, summary="Rerun pass 2 (clone voices) of a finished job")
+def rerun_pass2(request, job_id: int):
+    job = selectors.job_get(user=request.user, pk=job_id)
+    services.job_rerun_pass2(actor=request.user, job=job, context=Context.from_request(request))
+    return selectors.job_get(user=request.user, pk=job_id)
+
+
+@router.get("/{job_id}/segments", response=list[SegmentOut], summary="The job's lines")
+def job_segments(request, job_id: int):
+    selectors.job_get(user=request.user, pk=job_id)
+    return list(segment_list(user=request.user, job_id=job_id))

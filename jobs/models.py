@@ -1,0 +1,136 @@
+"""Job state lives here (not in django-q2's Task table): jobs, passes, stage runs, events."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from series.models import Episode, Mode
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    ERRORED = "errored", "Errored"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.ERRORED, JobState.CANCELLED})
+ACTIVE_STATES = frozenset({JobState.QUEUED, JobState.RUNNING})
+RETRYABLE_STATES = frozenset({JobState.FAILED, JobState.ERRORED, JobState.CANCELLED})
+
+
+class Job(models.Model):
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="jobs")
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.MEDIUM)
+    two_pass = models.BooleanField(default=False, help_text="Pass 2 re-voices every speaker with a clone of their ref.")
+    target_language = models.CharField(max_length=8, default="en")
+    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0, help_text="0..1 over all stages of all passes.")
+    current_stage = models.CharField(max_length=32, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Readable reason when failed/errored.")
+    task_id = models.CharField(max_length=64, blank=True, help_text="Last django-q2 task id.")
+    outputs = models.JSONField(default=dict, blank=True,
+                               help_text="The final artifacts (storage names) of the pass that produced them; "
+                                         "swapped in one update when pass 2 succeeds.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True,
+                                     help_text="Refreshed by the worker while it runs; a stale one means the worker died.")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        permissions = [
+            ("cancel_job", "Can cancel a job"),
+            ("retry_job", "Can retry a job"),
+            ("rerun_pass2", "Can rerun pass 2 of a job"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk} ({self.episode}, {self.state})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+
+class PassState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Pass(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="passes")
+    number = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=PassState.choices, default=PassState.PENDING)
+    error = models.TextField(blank=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        verbose_name_plural = "passes"
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="uniq_pass_number")]
+
+    def __str__(self) -> str:
+        return f"pass {self.number} of job {self.job_id} ({self.state})"
+
+
+class StageState(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped (resumed)"
+
+
+class StageRun(models.Model):
+    """One execution of one stage. A finished run with the same fingerprint lets resume skip it."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="stage_runs")
+    pass_obj = models.ForeignKey(Pass, on_delete=models.CASCADE, related_name="stage_runs", db_column="pass_id")
+    name = models.CharField(max_length=32)
+    state = models.CharField(max_length=10, choices=StageState.choices, default=StageState.RUNNING)
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    outputs = models.JSONField(default=dict, blank=True)
+    engines = models.JSONField(default=dict, blank=True, help_text="Engine decisions and skip reasons.")
+    error = models.TextField(blank=True)
+    started = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds.")
+
+    class Meta:
+        ordering = ["job", "started", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.state})"
+
+
+class EventLevel(models.TextChoices):
+    DEBUG = "debug", "Debug"
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    ERROR = "error", "Error"
+
+
+class JobEvent(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+    time = models.DateTimeField(auto_now_add=True, db_index=True)
+    level = models.CharField(max_length=8, choices=EventLevel.choices, default=EventLevel.INFO)
+    stage = models.CharField(max_length=32, blank=True)
+    message = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["time", "id"]
+
+    def __str__(self) -> str:
+        return f"[{self.level}] {self.stage}: {self.message[:80]}"

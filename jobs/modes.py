@@ -1,0 +1,53 @@
+"""What each mode means in engine settings, and the downgrades a machine forces on it.
+
+| mode   | ASR model               | separation          | diarization              | two-pass |
+| low    | tiny.en (en) / base     | passthrough (none)  | pyannote (full/offline)  | off      |
+| medium | base if installed       | demucs if installed | pyannote (full/offline)  | off      |
+| high   | base if installed       | demucs required*    | pyannote (full/offline)  | on       |
+
+(*) "required" means the job records the downgrade when the weights are missing.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from media import modelpaths
+
+__all__ = ["ModeSettings", "resolve_mode"]
+
+# Offline pyannote runs at about 0.12 x real time on 2 cores, so every mode can afford it.
+DIARIZATION = ["pyannote", "pyannote-offline", "vad-clustering"]
+
+
+@dataclass
+class ModeSettings:
+    mode: str
+    asr_model: str
+    separation: list[str]  # engine preference
+    diarization: list[str]
+    tts_speed_cap: float = 1.35
+    downgrades: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _whisper_for(language: str, wanted: str, downgrades: list[str], mode: str) -> str:
+    if modelpaths.whisper_model(wanted)[0]:
+        return wanted
+    if language == "en" and wanted != "tiny.en":
+        downgrades.append(f"{mode} wants whisper {wanted}; {modelpaths.whisper_model(wanted)[1]}; asr: tiny.en")
+        return "tiny.en"
+    return wanted  # non-English without a multilingual model: the asr stage fails with the reason
+
+
+def resolve_mode(mode: str, source_language: str) -> ModeSettings:
+    downgrades: list[str] = []
+    if mode == "low":
+        asr = "tiny.en" if source_language == "en" else _whisper_for(source_language, "base", downgrades, mode)
+        return ModeSettings(mode, asr, ["passthrough"], DIARIZATION, downgrades=downgrades)
+    asr = _whisper_for(source_language, "base", downgrades, mode)
+    demucs, why = modelpaths.demucs_repo()
+    if demucs is None:
+        downgrades.append(f"{mode} wants demucs weights; {why}; separation: fallback (degraded)")
+    return ModeSettings(mode, asr, ["demucs", "passthrough"], DIARIZATION, downgrades=downgrades)

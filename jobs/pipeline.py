@@ -1,0 +1,116 @@
+"""Run a job's passes and stages with checkpoints: a stage whose fingerprint matches a
+finished StageRun of this job is skipped (resume), and cancel is honoured between stages.
+Pass 2 never endangers pass 1: if it fails, pass 1's outputs stay and the job succeeds."""
+from __future__ import annotations
+
+import logging
+import time
+
+from django.utils import timezone
+
+from .artifacts import Workspace
+from .models import Job, Pass, PassState, StageRun, StageState
+from .modes import resolve_mode
+from .stages import JobCancelled, StageContext, stage_key, stage_plan
+
+__all__ = ["run_passes", "finished_outputs"]
+
+log = logging.getLogger("jobs.pipeline")
+
+
+def finished_outputs(job: Job) -> tuple[dict[str, dict], dict[str, str]]:
+    """Latest succeeded outputs and fingerprints per stage key (what later stages read)."""
+    outputs: dict[str, dict] = {}
+    fps: dict[str, str] = {}
+    for run in job.stage_runs.filter(state=StageState.SUCCEEDED).select_related("pass_obj").order_by("finished", "id"):
+        key = run.outputs.get("_key") or run.name
+        outputs[key], fps[key] = run.outputs, run.fingerprint
+    return outputs, fps
+
+
+def _check_cancel(job: Job) -> None:
+    if Job.objects.filter(pk=job.pk, cancel_requested=True).exists():
+        raise JobCancelled()
+
+
+def _set_progress(job: Job, done: int, total: int, stage: str) -> None:
+    job.progress = round(done / total, 4) if total else 1.0
+    job.current_stage = stage
+    Job.objects.filter(pk=job.pk).update(progress=job.progress, current_stage=stage)
+
+
+def _run_stage(job: Job, pass_row: Pass, stage, ctx: StageContext) -> None:
+    key = stage_key(stage, pass_row.number)
+    ctx.stage = stage.name
+    fp = stage.fingerprint(ctx)
+    done = job.stage_runs.filter(name=stage.name, fingerprint=fp, state=StageState.SUCCEEDED).order_by("-id").first()
+    if done is not None:
+        ctx.outputs[key], ctx.fingerprints[key] = done.outputs, fp
+        log.info("%s: resumed (inputs unchanged since run %s)", stage.name, done.pk, extra={"stage": stage.name})
+        return
+    run = StageRun.objects.create(job=job, pass_obj=pass_row, name=stage.name, fingerprint=fp)
+    began = time.monotonic()
+    try:
+        result = stage.run(ctx)
+    except BaseException as exc:
+        run.state, run.error = StageState.FAILED, f"{exc.__class__.__name__}: {exc}"[:4000]
+        run.finished, run.duration = timezone.now(), round(time.monotonic() - began, 3)
+        run.save(update_fields=["state", "error", "finished", "duration"])
+        raise
+    run.state, run.outputs, run.engines = StageState.SUCCEEDED, {**result.outputs, "_key": key}, result.engines
+    run.finished, run.duration = timezone.now(), round(time.monotonic() - began, 3)
+    run.save(update_fields=["state", "outputs", "engines", "finished", "duration"])
+    ctx.outputs[key], ctx.fingerprints[key] = run.outputs, fp
+    log.info("%s: done in %.2f s", stage.name, run.duration, extra={"stage": stage.name,
+                                                                   "data": {"engines": result.engines}})
+
+
+def _end_pass(pass_row: Pass, state: str, error: str = "") -> None:
+    pass_row.state, pass_row.error, pass_row.finished = state, error[:4000], timezone.now()
+    pass_row.save(update_fields=["state", "error", "finished"])
+
+
+def run_passes(job: Job, on_stage=None) -> None:
+    """Run every pass of the plan in order. Raises JobFailure / JobCancelled / anything else
+    from pass 1; a failure in a later pass is recorded on its Pass row and logged."""
+    series = job.episode.season.series
+    settings = resolve_mode(job.mode, series.source_language)
+    for note in settings.downgrades:
+        log.warning("mode %s downgraded: %s", job.mode, note)
+    plan = stage_plan(job)
+    total = sum(len(stages) for stages in plan.values())
+    done = 0
+    outputs, fps = finished_outputs(job)
+    for number, stages in plan.items():
+        pass_row, _ = Pass.objects.get_or_create(job=job, number=number)
+        if pass_row.state == PassState.SUCCEEDED and all(stage_key(s, number) in outputs for s in stages):
+            done += len(stages)
+            log.info("pass %d: already complete (resumed)", number)
+            continue
+        pass_row.state, pass_row.error, pass_row.started = PassState.RUNNING, "", timezone.now()
+        pass_row.save(update_fields=["state", "error", "started"])
+        log.info("pass %d: start (%s)", number, " → ".join(s.name for s in stages))
+        ctx = StageContext(job=job, pass_number=number, workspace=Workspace(job.pk), outputs=outputs, log=log,
+                           settings=settings, fingerprints=fps)
+        try:
+            for stage in stages:
+                _check_cancel(job)
+                _set_progress(job, done, total, stage.name)
+                ctx.progress = lambda f, d=done, name=stage.name: _set_progress(job, d + f, total, name)
+                if on_stage:
+                    on_stage(stage.name, done, total)
+                _run_stage(job, pass_row, stage, ctx)
+                done += 1
+        except JobCancelled:
+            _end_pass(pass_row, PassState.SKIPPED, "cancelled")
+            raise
+        except Exception as exc:
+            _end_pass(pass_row, PassState.FAILED, f"{exc.__class__.__name__}: {exc}" if number > 1 else str(exc))
+            if number == 1:
+                raise
+            log.error("pass %d failed; keeping pass 1 outputs: %s", number, exc, exc_info=True)
+            done = total
+            break
+        _end_pass(pass_row, PassState.SUCCEEDED)
+        log.info("pass %d complete" + ("; outputs replaced" if number > 1 else ""), number)
+    _set_progress(job, total, total, "")

@@ -1,0 +1,38 @@
+"""separate: dialogue and background stems (demucs when installed, else a flagged fallback)."""
+from __future__ import annotations
+
+from media import ffmpeg, modelpaths
+from media.separation import separate
+
+from .base import StageContext, StageResult
+
+
+class SeparateStage:
+    name, version, per_pass = "separate", 1, False
+
+    def fingerprint(self, ctx: StageContext) -> str:
+        demucs, _ = modelpaths.demucs_repo()
+        weights = sorted(p.name for p in demucs.glob("*.th")) if demucs else []
+        return ctx.fingerprint_of(self, ["extract"], preference=ctx.settings.separation, demucs=weights)
+
+    def run(self, ctx: StageContext) -> StageResult:
+        stereo = ctx.local(ctx.out("extract")["audio_stereo"])
+        result = separate(stereo, ctx.workspace.path("stems/.keep").parent, preference=ctx.settings.separation)
+        ffmpeg.extract_analysis(result.dialogue, ctx.workspace.path("stems/dialogue_16k.wav"))
+        stored = {rel: ctx.workspace.publish(rel) for rel in ("stems/dialogue.wav", "stems/background.wav")}
+        ctx.event(f"separation: engine={result.engine}" + (" (degraded: dialogue = full mix)" if result.degraded else "")
+                  + (f"; skipped {'; '.join(result.reasons)}" if result.reasons else ""))
+        return StageResult(
+            outputs={"dialogue": "stems/dialogue.wav", "background": "stems/background.wav",
+                     "dialogue_16k": "stems/dialogue_16k.wav", "degraded": result.degraded,
+                     "engine": result.engine, "stored": stored},
+            engines={"separation": result.engine, "skipped": result.reasons},
+        )
+
+
+def analysis_input(ctx: StageContext) -> tuple[str, str]:
+    """(relative path, label): the dialogue stem when separation really separated, else the full mix."""
+    sep = ctx.out("separate")
+    if not sep["degraded"]:
+        return sep["dialogue_16k"], "dialogue"
+    return ctx.out("extract")["audio"], "full"

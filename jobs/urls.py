@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "jobs"
+urlpatterns = [
+    path("new/", views.job_new, name="new"),
+    path("<int:pk>/", views.job_detail, name="detail"),
+    path("<int:pk>/cancel/", views.job_cancel, name="cancel"),
+    path("<int:pk>/retry/", views.job_retry, name="retry"),
+    path("<int:pk>/rerun-pass2/", views.job_rerun_pass2, name="rerun_pass2"),
+    path("<int:pk>/diarization.svg", views.job_diarization_svg, name="diarization_svg"),
+]

@@ -1,0 +1,94 @@
+"""Which voice speaks for each speaker, per pass.
+
+Pass 1 (no clone): the character's saved voice, else a distinct preset per speaker (espeak
+variants chosen with a gender hint from the speaker's median pitch).
+Pass 2 (clone): the job's extracted ref → XTTS cloning when its weights are installed; without
+a cloning engine, the preset voice whose embedding is nearest the ref (`matched_preset`);
+without a ref, pass 1's voice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from media.audio import load
+from media.prosody import gender_hint
+from media.tts import VoiceSpec, assign_voices, list_voices
+from media.tts.xtts import XttsCloneEngine
+from media.voice_match import match_voice
+
+__all__ = ["VoiceChoice", "plan_voices", "clone_available"]
+
+
+@dataclass
+class VoiceChoice:
+    speaker: str
+    character: str
+    voice: VoiceSpec
+    source: str  # preset | saved | extracted_ref | matched_preset
+    ref: str | None = None  # workspace-relative clone ref when cloning
+    clone: bool = False
+    similarity: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def clone_available() -> tuple[bool, str]:
+    return XttsCloneEngine().availability()
+
+
+def _neural_first(speakers: list[str], genders: dict[str, str], language: str) -> dict[str, VoiceSpec]:
+    """Neural (Piper) voices go to the speakers who talk most, one voice each, before espeak.
+
+    Piper voices do not declare a gender; the bundled one is male, so a speaker with a female
+    pitch hint is left to espeak's female variants rather than given a male voice."""
+    piper = [v for v in list_voices(language, pitch_shifts=(0.0,), engines=("piper",))]
+    out: dict[str, VoiceSpec] = {}
+    for s in speakers:
+        if not piper:
+            break
+        if genders.get(s) != "f":
+            out[s] = piper.pop(0)
+    return out
+
+
+def _preset_voices(speakers: list[str], refs: dict, saved: dict[str, str], language: str,
+                   talk_time: dict[str, float]) -> dict[str, tuple[VoiceSpec, str]]:
+    genders = {s: gender_hint((refs.get(s) or {}).get("f0_hz")) for s in speakers}
+    neural = _neural_first(sorted(speakers, key=lambda s: -talk_time.get(s, 0.0)), genders, language)
+    rest = [s for s in speakers if s not in neural]
+    assigned = {**assign_voices(rest, genders, language=language), **neural}
+    out = {}
+    for s in speakers:
+        if saved.get(s):
+            try:
+                out[s] = (VoiceSpec.parse(saved[s]), "saved")
+                continue
+            except ValueError:
+                pass  # a malformed saved voice falls back to the assigned preset
+        out[s] = (assigned[s], "preset")
+    return out
+
+
+def plan_voices(*, speakers: list[str], characters: dict[str, str], saved: dict[str, str], refs: dict,
+                pass_number: int, language: str, local, talk_time: dict[str, float] | None = None
+                ) -> dict[str, VoiceChoice]:
+    """`speakers` in order of first appearance; `refs` from the refs stage; `local(rel)` → path;
+    `talk_time` seconds per speaker (the most talkative get the best preset voices)."""
+    presets = _preset_voices(speakers, refs, saved, language, talk_time or {})
+    plan: dict[str, VoiceChoice] = {}
+    can_clone, why_not = clone_available()
+    for s in speakers:
+        voice, source = presets[s]
+        choice = VoiceChoice(s, characters.get(s, ""), voice, source)
+        ref = refs.get(s) or {}
+        if pass_number >= 2:
+            if not ref.get("clone_path"):
+                choice.notes.append(f"no ref ({ref.get('reason') or 'none extracted'}): keeping pass 1 voice")
+            elif can_clone:
+                choice.source, choice.ref, choice.clone = "extracted_ref", ref["clone_path"], True
+            else:
+                audio = load(local(ref["path"]), mono=True, sample_rate=16000)
+                match = match_voice(audio.samples, audio.sample_rate, language=language)
+                choice.voice, choice.source, choice.similarity = match.voice, "matched_preset", match.similarity
+                choice.notes.append(f"no cloning engine ({why_not}); nearest preset by {match.model_id}")
+        plan[s] = choice
+    return plan

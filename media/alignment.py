@@ -1,0 +1,103 @@
+"""Turn ASR words and diarization turns into speaker-attributed lines.
+
+Each word goes to the speaker whose turn overlaps it most (nearest turn when none overlaps);
+consecutive words of one speaker form a line, split at long pauses and at a maximum length so
+that each line is a sensible dubbing slot.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Sequence
+
+from .asr import AsrSegment
+from .diarization import Turn
+
+__all__ = ["Line", "build_lines", "speaker_of", "snap_to_speech"]
+
+MAX_PAUSE = 0.8  # seconds of silence that end a line
+MAX_LINE = 12.0  # seconds: longer lines are split at the widest pause inside
+MIN_LINE = 0.2  # seconds: the shortest slot a line gets
+
+
+@dataclass
+class Line:
+    start: float
+    end: float
+    speaker: str
+    text: str
+    confidence: float  # mean word probability
+    flags: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def speaker_of(start: float, end: float, turns: Sequence[Turn]) -> str:
+    best, best_overlap = "", 0.0
+    for t in turns:
+        overlap = min(end, t.end) - max(start, t.start)
+        if overlap > best_overlap:
+            best, best_overlap = t.speaker, overlap
+    if best or not turns:
+        return best or "SPEAKER_00"
+    mid = (start + end) / 2
+    return min(turns, key=lambda t: min(abs(mid - t.start), abs(mid - t.end))).speaker
+
+
+def _words(segments: Sequence[AsrSegment]):
+    for seg in segments:
+        if seg.words:
+            yield from ((w.start, w.end, w.text, w.probability) for w in seg.words)
+        elif seg.text.strip():  # a model without word timestamps: the segment is one "word"
+            yield seg.start, seg.end, seg.text, float(min(max(seg.confidence, 0.0), 1.0))
+
+
+def _close(words: list, speaker: str) -> Line:
+    # whisper words may or may not carry their leading space: join on spaces, then tidy
+    text = " ".join(w[2].strip() for w in words if w[2].strip())
+    conf = sum(w[3] for w in words) / len(words)
+    # whisper can stamp a lone word with zero length; a line needs a slot to be dubbed into
+    line = Line(words[0][0], max(words[-1][1], words[0][0] + MIN_LINE), speaker, text, conf)
+    if conf < 0.5:
+        line.flags.append("low_confidence")
+    return line
+
+
+def _split_long(words: list) -> list[list]:
+    if len(words) < 2 or words[-1][1] - words[0][0] <= MAX_LINE:
+        return [words]
+    gaps = [(words[i + 1][0] - words[i][1], i) for i in range(len(words) - 1)]
+    _, cut = max(gaps)
+    return _split_long(words[: cut + 1]) + _split_long(words[cut + 1:])
+
+
+def build_lines(segments: Sequence[AsrSegment], turns: Sequence[Turn]) -> list[Line]:
+    lines: list[Line] = []
+    current: list = []
+    speaker = ""
+    for word in _words(segments):
+        who = speaker_of(word[0], word[1], turns)
+        if current and (who != speaker or word[0] - current[-1][1] > MAX_PAUSE):
+            lines.extend(_close(chunk, speaker) for chunk in _split_long(current))
+            current = []
+        current.append(word)
+        speaker = who
+    if current:
+        lines.extend(_close(chunk, speaker) for chunk in _split_long(current))
+    return [line for line in lines if line.text]
+
+
+def snap_to_speech(lines: Sequence[Line], speech: Sequence) -> list[Line]:
+    """Tighten each line to the detected speech inside it: whisper often starts a line's first
+    word early (in the silence before it) and ends the last one late. Slots then match the
+    voice the dub replaces. A line with no detected speech inside is left as it is."""
+    out = []
+    for line in lines:
+        inside = [(max(r.start, line.start), min(r.end, line.end)) for r in speech
+                  if r.end > line.start and r.start < line.end]
+        if inside:
+            start, end = inside[0][0], inside[-1][1]
+            if end - start >= MIN_LINE:
+                line = Line(start, end, line.speaker, line.text, line.confidence, list(line.flags))
+        out.append(line)
+    return out

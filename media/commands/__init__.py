@@ -1,0 +1,1 @@
+"""One module per `python -m media` subcommand (see media/cli.py)."""

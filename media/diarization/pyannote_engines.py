@@ -1,0 +1,216 @@
+"""pyannote.audio diarization: the full pipeline (MODELS_DIR/pyannote/diarization) and an
+offline pipeline made of segmentation-3.0 + our own speaker-embedding engine.
+
+The offline one is pyannote's own `SpeakerDiarization` (segmentation, overlap-aware speaker
+counting, reconstruction) with agglomerative clustering over embeddings from
+media.embeddings: no PLDA (it is trained for one specific embedding model) and no hub.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .. import modelpaths
+from ..cache import models as model_cache
+from ..embeddings import EmbeddingEngine
+from ..embeddings import registry as embedding_registry
+from ..errors import EngineFailed, EngineUnavailable
+from .types import Turn
+
+__all__ = ["PyannoteFull", "PyannoteOffline", "EmbeddingAdapter", "CLUSTERING", "pick_embedding"]
+
+SAMPLE_RATE = 16000
+
+# Agglomerative clustering per embedding model. Threshold is a cosine *distance* (1 - similarity).
+# Chosen on trn08 (4 speakers) as the middle of the range where the result does not change,
+# then checked on files not used to choose: sample.wav (2 speakers found), trn07 (3 of 4),
+# trn07+trn08 concatenated (4 of 4) and sample+trn07+trn08 (campplus 5, resemblyzer 6 of 6).
+# tests/media/test_diarization.py holds the figures to. min_cluster_size 12 is pyannote's
+# default (it shrinks to 10 % of the embeddings on short files).
+CLUSTERING = {
+    "campplus": {"method": "average", "threshold": 0.45, "min_cluster_size": 12},
+    "resemblyzer": {"method": "centroid", "threshold": 0.45, "min_cluster_size": 12},
+    # not tuned here (no public ECAPA weights on this machine): pyannote 3.0's value for its
+    # speechbrain-ECAPA-era pipelines
+    "ecapa": {"method": "centroid", "threshold": 0.70, "min_cluster_size": 12},
+}
+_lock = threading.Lock()  # pyannote pipelines keep per-call state on the object
+
+
+def pick_embedding(name: str | None) -> EmbeddingEngine:
+    """The named embedding engine (which must be available), else the first available."""
+    reg = embedding_registry()
+    if not name:
+        return reg.select().engine
+    engine = reg.get(name)
+    ok, reason = engine.availability()
+    if not ok:
+        raise EngineUnavailable(f"embedding {name}: {reason}")
+    return engine
+
+
+def _file(samples: np.ndarray, uri: str) -> dict:
+    import torch
+
+    return {"waveform": torch.from_numpy(samples)[None], "sample_rate": SAMPLE_RATE, "uri": uri}
+
+
+def _turns(annotation) -> list[Turn]:
+    return [Turn(float(seg.start), float(seg.end), str(label))
+            for seg, _, label in annotation.itertracks(yield_label=True)]
+
+
+def _bounds(min_speakers, max_speakers, num_speakers) -> dict:
+    return {k: v for k, v in (("min_speakers", min_speakers), ("max_speakers", max_speakers),
+                              ("num_speakers", num_speakers)) if v}
+
+
+class EmbeddingAdapter:
+    """What pyannote's SpeakerDiarization asks of an embedding model, backed by one of ours.
+
+    pyannote hands a batch of 10 s chunks (B, 1, samples) and per-frame activity masks
+    (B, frames) of one local speaker each; we embed the active samples of each row and return
+    NaN rows where too little speech is active (pyannote's clustering skips those)."""
+
+    sample_rate = SAMPLE_RATE
+    metric = "cosine"
+
+    def __init__(self, engine: EmbeddingEngine):
+        self.engine = engine
+        self.dimension = engine.dim
+        self.min_num_samples = engine.min_samples
+
+    def __call__(self, waveforms, masks=None) -> np.ndarray:
+        import torch.nn.functional as F
+
+        wav = waveforms[:, 0].numpy()
+        if masks is None:
+            return self.engine.embed_many(list(wav))
+        # nearest-neighbour upsampling of frame masks to samples
+        full = F.interpolate(masks[:, None].float(), size=wav.shape[1], mode="nearest")[:, 0].numpy() > 0.5
+        return self.engine.embed_many([w[m] for w, m in zip(wav, full)])
+
+
+def _segmentation_model(path: Path):
+    from pyannote.audio import Model
+
+    model = Model.from_pretrained(str(path))
+    if model is None:
+        raise EngineUnavailable(f"pyannote could not load segmentation from {path}")
+    return model.eval()
+
+
+def _offline_pipeline(seg_dir: Path, engine: EmbeddingEngine, params: dict, step: float,
+                      exclude_overlap: bool = True):
+    from pyannote.audio import Audio, Inference
+    from pyannote.audio.core.pipeline import Pipeline
+    from pyannote.audio.pipelines.clustering import AgglomerativeClustering
+    from pyannote.audio.pipelines.speaker_diarization import SpeakerDiarization
+    from pyannote.pipeline.parameter import ParamDict, Uniform
+
+    class LocalSpeakerDiarization(SpeakerDiarization):
+        """SpeakerDiarization whose constructor takes loaded objects: the stock one insists on
+        resolving an embedding name and a PLDA, which would reach for the hub."""
+
+        def __init__(self, model, embedding: EmbeddingAdapter):
+            Pipeline.__init__(self)
+            self.legacy = True
+            self.segmentation_model = str(seg_dir)
+            self.segmentation_step = step
+            self.embedding = engine.name
+            self.embedding_batch_size = 32
+            self.embedding_exclude_overlap = exclude_overlap
+            self.plda, self._plda = None, None
+            self.klustering = "AgglomerativeClustering"
+            self.der_variant = {"collar": 0.0, "skip_overlap": False}
+            duration = model.specifications.duration
+            self._segmentation = Inference(model, duration=duration, step=step * duration,
+                                           skip_aggregation=True, batch_size=8)
+            self.segmentation = ParamDict(min_duration_off=Uniform(0.0, 1.0))
+            self._embedding = embedding
+            self._audio = Audio(sample_rate=SAMPLE_RATE, mono="downmix")
+            self.clustering = AgglomerativeClustering(metric="cosine")
+            self._expects_num_speakers = False
+
+    model = model_cache.get(f"diar:segmentation:{seg_dir}", lambda: _segmentation_model(seg_dir))
+    if not model.specifications.powerset:
+        raise EngineUnavailable(f"{seg_dir}: expected a powerset segmentation model (segmentation-3.0)")
+    pipeline = LocalSpeakerDiarization(model, EmbeddingAdapter(engine))
+    pipeline.instantiate({"segmentation": {"min_duration_off": 0.0}, "clustering": dict(params)})
+    return pipeline
+
+
+class PyannoteOffline:
+    """segmentation-3.0 (install-bundled) + the best available embedding engine."""
+
+    name = "pyannote-offline"
+
+    def __init__(self, embedding: str | None = None, clustering: dict | None = None, step: float = 0.1):
+        self.embedding_name, self.clustering, self.step = embedding, clustering, step
+
+    def _embedding_engine(self) -> EmbeddingEngine:
+        return pick_embedding(self.embedding_name)
+
+    def availability(self) -> tuple[bool, str]:
+        path, reason = modelpaths.pyannote_segmentation()
+        if path is None:
+            return False, f"no segmentation model: {reason} (run install-bundled)"
+        try:
+            engine = self._embedding_engine()
+        except EngineUnavailable as exc:
+            return False, str(exc)
+        return True, f"segmentation-3.0 + {engine.name} embeddings"
+
+    def diarize(self, samples: np.ndarray, *, uri: str = "audio", min_speakers=None, max_speakers=None,
+                num_speakers=None) -> tuple[list[Turn], str]:
+        seg_dir, reason = modelpaths.pyannote_segmentation()
+        if seg_dir is None:
+            raise EngineUnavailable(reason)
+        engine = self._embedding_engine()
+        params = self.clustering or CLUSTERING.get(engine.name, CLUSTERING["ecapa"])
+        key = f"diar:offline:{seg_dir}:{engine.model_id}:{sorted(params.items())}:{self.step}"
+        pipeline = model_cache.get(key, lambda: _offline_pipeline(seg_dir, engine, params, self.step))
+        try:
+            with _lock:
+                annotation = pipeline(_file(samples, uri), **_bounds(min_speakers, max_speakers, num_speakers))
+        except (RuntimeError, ValueError) as exc:
+            raise EngineFailed(f"pyannote offline diarization failed: {exc}") from exc
+        return _turns(annotation), f"embeddings={engine.model_id} clustering={params}"
+
+
+def _full_pipeline(path: Path):
+    from pyannote.audio import Pipeline
+
+    pipeline = Pipeline.from_pretrained(str(path))
+    if pipeline is None:
+        raise EngineUnavailable(f"pyannote could not load the pipeline in {path}")
+    return pipeline
+
+
+class PyannoteFull:
+    """A complete pyannote.audio pipeline directory (config.yaml naming its models with
+    `$model/<subfolder>` paths), e.g. speaker-diarization-community-1 copied into MODELS_DIR."""
+
+    name = "pyannote"
+
+    def availability(self) -> tuple[bool, str]:
+        path, reason = modelpaths.pyannote_pipeline()
+        if path is None:
+            return False, f"no full pyannote pipeline: {reason}"
+        return True, f"pyannote pipeline in {path}"
+
+    def diarize(self, samples: np.ndarray, *, uri: str = "audio", min_speakers=None, max_speakers=None,
+                num_speakers=None) -> tuple[list[Turn], str]:
+        path, reason = modelpaths.pyannote_pipeline()
+        if path is None:
+            raise EngineUnavailable(reason)
+        pipeline = model_cache.get(f"diar:full:{path}", lambda: _full_pipeline(path))
+        try:
+            with _lock:
+                output = pipeline(_file(samples, uri), **_bounds(min_speakers, max_speakers, num_speakers))
+        except (RuntimeError, ValueError) as exc:
+            raise EngineFailed(f"pyannote pipeline failed: {exc}") from exc
+        annotation = getattr(output, "speaker_diarization", output)  # 4.x returns DiarizeOutput
+        return _turns(annotation), f"pipeline={path}"

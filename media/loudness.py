@@ -1,0 +1,107 @@
+"""EBU R128 loudness, measured one way everywhere: ffmpeg's `ebur128` filter.
+
+Integrated loudness (LUFS, gated), loudness range and true peak (dBTP, 4x oversampled). Mono
+is measured as dual-mono (as it plays on two speakers), so a mono stem and the stereo mix
+built from it read the same. pyloudnorm is not used: it has no true-peak meter, and one
+meter for both figures keeps QC numbers consistent.
+"""
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import ffmpeg
+from .config import ffmpeg_timeout
+from .errors import InvalidMediaError, MediaError
+
+__all__ = ["Loudness", "measure", "measure_array", "SILENCE_LUFS"]
+
+SILENCE_LUFS = -70.0  # what the gate reports for silence
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated_lufs: float
+    true_peak_dbtp: float
+    lra: float
+    threshold_lufs: float
+
+    @property
+    def silent(self) -> bool:
+        return self.integrated_lufs <= SILENCE_LUFS + 0.05
+
+    def as_dict(self) -> dict:
+        def r(v: float) -> float | None:
+            return round(v, 2) if math.isfinite(v) else None
+
+        return {"integrated_lufs": r(self.integrated_lufs), "true_peak_dbtp": r(self.true_peak_dbtp),
+                "lra": r(self.lra), "threshold_lufs": r(self.threshold_lufs)}
+
+    def __str__(self) -> str:
+        peak = f"{self.true_peak_dbtp:.1f}" if math.isfinite(self.true_peak_dbtp) else "-inf"
+        return f"{self.integrated_lufs:.1f} LUFS integrated, {peak} dBTP true peak, LRA {self.lra:.1f} LU"
+
+
+_FILTER = "ebur128=peak=true:dualmono=true:framelog=verbose"  # verbose: no per-frame lines at info
+_NUM = r"(-?(?:inf|[0-9.]+))"
+
+
+def _value(summary: str, label: str, unit: str) -> float:
+    match = re.search(rf"{label}:\s+{_NUM}\s+{unit}", summary)
+    if not match:
+        raise MediaError(f"ebur128 summary lacks {label}")
+    return float(match.group(1))
+
+
+def parse_summary(stderr: str) -> Loudness:
+    """Parse the `Summary:` block that ebur128 prints at the end."""
+    idx = stderr.rfind("Summary:")
+    if idx < 0:
+        raise MediaError("ebur128 printed no summary (no audio decoded?)")
+    summary = stderr[idx:]
+    integrated = _value(summary, "I", "LUFS")
+    threshold = _value(summary, "Threshold", "LUFS")
+    lra = _value(summary, "LRA", "LU")
+    peak = _value(summary, "Peak", "dBFS")
+    return Loudness(integrated, peak, lra, threshold)
+
+
+def _run(args: list[str], timeout: float, name: str, data: bytes | None = None) -> str:
+    ok, reason = ffmpeg.availability()
+    if not ok:
+        raise MediaError(reason)
+    try:
+        proc = subprocess.run(args, input=data, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise MediaError(f"loudness measurement of {name} timed out after {exc.timeout:.0f} s") from exc
+    text = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        lines = text.strip().splitlines()
+        raise InvalidMediaError(f"{name}: loudness could not be measured ({lines[-1] if lines else proc.returncode})")
+    return text
+
+
+def measure(path: str | Path, *, stream: str = "0:a:0", timeout: float | None = None) -> Loudness:
+    """Integrated loudness and true peak of the first (or given) audio stream of a file."""
+    path = Path(path)
+    info = ffmpeg.probe(path)
+    ffmpeg.require_audio(info)
+    args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", str(path),
+            "-map", stream, "-af", _FILTER, "-f", "null", "-"]
+    return parse_summary(_run(args, timeout or ffmpeg_timeout(), path.name))
+
+
+def measure_array(samples: np.ndarray, sample_rate: int, *, timeout: float = 300) -> Loudness:
+    """Same meter on an in-memory array ((n,) mono or (n, channels))."""
+    data = np.ascontiguousarray(samples, dtype=np.float32)
+    channels = 1 if data.ndim == 1 else data.shape[1]
+    if data.size == 0:
+        raise InvalidMediaError("loudness of an empty signal")
+    args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-f", "f32le", "-ar", str(sample_rate),
+            "-ac", str(channels), "-i", "pipe:0", "-af", _FILTER, "-f", "null", "-"]
+    return parse_summary(_run(args, timeout, "signal", data.tobytes()))

@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from .models import Character, Episode, Season, Series
+
+
+class SeasonInline(admin.TabularInline):
+    model = Season
+    extra = 0
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ("title", "slug", "source_language", "target_language", "default_mode", "voice_memory", "privacy_mode", "created")
+    list_filter = ("default_mode", "voice_memory", "privacy_mode", "source_language", "target_language")
+    search_fields = ("title", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    inlines = [SeasonInline]
+
+
+@admin.register(Season)
+class SeasonAdmin(admin.ModelAdmin):
+    list_display = ("series", "number", "title")
+    list_filter = ("series",)
+    list_select_related = ("series",)
+
+
+@admin.register(Episode)
+class EpisodeAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "season", "number", "title", "duration", "source_name", "created")
+    list_filter = ("season__series",)
+    search_fields = ("title", "source_name", "season__series__title")
+    list_select_related = ("season__series",)
+    readonly_fields = ("source_size", "source_sha256", "duration", "streams", "created_by", "created")
+
+
+@admin.register(Character)
+class CharacterAdmin(admin.ModelAdmin):
+    list_display = ("code", "display_name", "series", "merged_into", "created")
+    list_filter = ("series",)
+    search_fields = ("code", "display_name")
+    list_select_related = ("series", "merged_into")

@@ -1,0 +1,159 @@
+"""Catalog writes. Each service checks permission, validates, writes, and audits in one transaction."""
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Max
+
+from dubsite import audit
+from dubsite.errors import Conflict, Invalid
+from dubsite.roles import require
+
+from .languages import LANGUAGES
+from .models import Character, Episode, Mode, Season, Series
+from .uploads import check_upload
+
+__all__ = [
+    "series_create", "series_update", "series_delete", "season_get_or_create", "episode_create",
+    "character_create", "character_update",
+]
+
+SERIES_FIELDS = ("title", "source_language", "target_language", "default_mode", "voice_memory", "privacy_mode")
+
+
+def _snapshot(obj, fields) -> dict:
+    return {f: getattr(obj, f) for f in fields}
+
+
+def _check_series_values(values: dict) -> None:
+    errors = {}
+    for key in ("source_language", "target_language"):
+        if key in values and values[key] not in LANGUAGES:
+            errors[key] = f"unknown language code {values[key]!r}"
+    if "default_mode" in values and values["default_mode"] not in Mode.values:
+        errors["default_mode"] = f"must be one of {', '.join(Mode.values)}"
+    if "title" in values and not str(values["title"]).strip():
+        errors["title"] = "must not be empty"
+    if errors:
+        raise Invalid("invalid series", fields=errors)
+
+
+def series_create(*, actor, slug: str, title: str, context=None, **values) -> Series:
+    require(actor, "series.add_series")
+    values["title"] = title
+    _check_series_values(values)
+    if Series.objects.filter(slug=slug).exists():
+        raise Conflict(f"a series with slug {slug!r} already exists", fields={"slug": "taken"})
+    with transaction.atomic():
+        series = Series(slug=slug, created_by=actor if actor.is_authenticated else None, **values)
+        series.full_clean()
+        series.save()
+        audit.record(actor, "series.create", series, new={"slug": slug, **_snapshot(series, SERIES_FIELDS)},
+                     context=context)
+    return series
+
+
+def series_update(*, actor, series: Series, context=None, **values) -> Series:
+    require(actor, "series.change_series", series)
+    unknown = set(values) - set(SERIES_FIELDS)
+    if unknown:
+        raise Invalid("unknown fields", fields={k: "not editable" for k in unknown})
+    _check_series_values(values)
+    with transaction.atomic():
+        series = Series.objects.select_for_update().get(pk=series.pk)
+        old = _snapshot(series, values)
+        for key, value in values.items():
+            setattr(series, key, value)
+        series.full_clean()
+        series.save()
+        audit.record(actor, "series.update", series, old=old, new=_snapshot(series, values), context=context)
+    return series
+
+
+def series_delete(*, actor, series: Series, context=None) -> None:
+    require(actor, "series.delete_series", series)
+    with transaction.atomic():
+        audit.record(actor, "series.delete", series, old={"slug": series.slug, "title": series.title},
+                     context=context)
+        series.delete()
+
+
+def season_get_or_create(*, actor, series: Series, number: int, context=None) -> Season:
+    season = Season.objects.filter(series=series, number=number).first()
+    if season:
+        return season
+    require(actor, "series.add_season", series)
+    if number < 1:
+        raise Invalid("season numbers start at 1", fields={"season": "must be ≥ 1"})
+    with transaction.atomic():
+        season = Season.objects.create(series=series, number=number)
+        audit.record(actor, "season.create", season, new={"series": series.slug, "number": number}, context=context)
+    return season
+
+
+def episode_create(*, actor, series: Series, season_number: int, number: int, upload, title: str = "",
+                   context=None) -> Episode:
+    """Validate the upload (name, size, ffprobe), store it, and record the probe."""
+    require(actor, "series.add_episode", series)
+    if number < 1:
+        raise Invalid("episode numbers start at 1", fields={"number": "must be ≥ 1"})
+    checked = check_upload(upload)
+    with transaction.atomic():
+        season = season_get_or_create(actor=actor, series=series, number=season_number, context=context)
+        if Episode.objects.filter(season=season, number=number).exists():
+            raise Conflict(f"{season} already has episode {number}", fields={"number": "taken"})
+        episode = Episode(
+            season=season, number=number, title=title, source_name=checked.original_name[:255],
+            source_size=checked.size, source_sha256=checked.sha256, duration=checked.probe.duration,
+            streams=checked.probe.as_dict(), created_by=actor,
+        )
+        episode.source_video.save(checked.name, upload, save=False)
+        try:  # if the row cannot be written, do not leave the stored file behind
+            episode.full_clean()
+            episode.save()
+            audit.record(actor, "episode.create", episode,
+                         new={"series": series.slug, "season": season.number, "number": number,
+                              "file": episode.source_video.name, "sha256": checked.sha256,
+                              "duration": round(checked.probe.duration, 3)}, context=context)
+        except Exception:
+            episode.source_video.delete(save=False)
+            raise
+    return episode
+
+
+def _next_code(series: Series) -> str:
+    last = Character.objects.filter(series=series).aggregate(m=Max("code"))["m"]
+    number = int(last.split("_")[1]) + 1 if last else 1
+    return f"CHAR_{number:04d}"
+
+
+def character_create(*, actor, series: Series, display_name: str = "", voice_settings: dict | None = None,
+                     context=None) -> Character:
+    """New persistent character with the next stable code. Actor None = the pipeline (system)."""
+    if actor is not None:
+        require(actor, "series.add_character", series)
+    with transaction.atomic():
+        Series.objects.select_for_update().get(pk=series.pk)  # serialise code allocation per series
+        character = Character.objects.create(series=series, code=_next_code(series), display_name=display_name,
+                                             voice_settings=voice_settings or {})
+        audit.record(actor, "character.create", character,
+                     new={"series": series.slug, "code": character.code, "display_name": display_name},
+                     context=context)
+    return character
+
+
+def character_update(*, actor, character: Character, context=None, display_name: str | None = None,
+                     voice_settings: dict | None = None) -> Character:
+    require(actor, "series.change_character", character)
+    with transaction.atomic():
+        character = Character.objects.select_for_update().get(pk=character.pk)
+        old = {"display_name": character.display_name, "voice_settings": character.voice_settings}
+        if display_name is not None:
+            character.display_name = display_name.strip()[:100]
+        if voice_settings is not None:
+            character.voice_settings = voice_settings
+        character.full_clean()
+        character.save()
+        audit.record(actor, "character.update", character, old=old,
+                     new={"display_name": character.display_name, "voice_settings": character.voice_settings},
+                     context=context)
+    return character

@@ -1,0 +1,88 @@
+"""End-to-end benchmark: real-time factor per mode on a ≥ 60 s scene of real speech over music,
+pass 2 time relative to pass 1, and orchestration overhead (job wall time minus stage times).
+
+    .venv/bin/python tests/bench/bench_pipeline.py [--modes low high]
+
+Runs the jobs inline (as `manage.py dub --sync` does) on a throwaway SQLite database.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+VAR = Path(tempfile.mkdtemp(prefix="dubsite-bench-"))
+os.environ.setdefault("DUBSITE_TEST_VAR_DIR", str(VAR))
+os.environ.setdefault("MODELS_DIR", str(ROOT / "var" / "models"))
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+os.environ["DATABASE_URL"] = f"sqlite:///{VAR / 'bench.sqlite3'}"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.files import File  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from jobs.models import Job  # noqa: E402
+from jobs.runner import run_job  # noqa: E402
+from jobs.services import job_submit  # noqa: E402
+from series.services import episode_create, series_create  # noqa: E402
+from tests.conftest import find_eval_data  # noqa: E402
+from tests.factories import make_user  # noqa: E402
+from tests.jobs.scene import build_scene  # noqa: E402
+
+
+def run(mode: str, scene, admin, operator) -> dict:
+    series = series_create(actor=admin, slug=f"bench-{mode}", title=f"Bench {mode}")
+    with open(scene.video, "rb") as fh:
+        episode = episode_create(actor=admin, series=series, season_number=1, number=1,
+                                 upload=File(fh, name="scene.mp4"))
+    job = job_submit(actor=operator, episode=episode, mode=mode, enqueue_task=False)
+    began = time.monotonic()
+    state = run_job(job.pk)
+    wall = time.monotonic() - began
+    job = Job.objects.get(pk=job.pk)
+    runs = list(job.stage_runs.select_related("pass_obj"))
+    per_pass = {n: sum(r.duration or 0 for r in runs if r.pass_obj.number == n) for n in (1, 2)}
+    stages = {f"{r.name}@{r.pass_obj.number}": r.duration for r in runs}
+    return {"mode": mode, "state": state, "error": job.error, "two_pass": job.two_pass, "wall": wall, "rtf": wall / scene.duration,
+            "pass1": per_pass[1], "pass2": per_pass[2], "overhead": wall - sum(per_pass.values()),
+            "stages": stages, "engines": {r.name: r.engines for r in runs}}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--modes", nargs="+", default=["low", "high"])
+    args = parser.parse_args()
+    eval_dir = find_eval_data()
+    if eval_dir is None:
+        print("evaluation recordings not found (../shared/eval-data or DUBSITE_EVAL_DATA)")
+        return 1
+    call_command("migrate", verbosity=0)
+    scene = build_scene(eval_dir, VAR / "scene", extra=("sample.wav", "trn07.wav"))
+    admin, operator = make_user("admin"), make_user("operator")
+    print(f"scene: {scene.duration:.1f} s (jfk + stereo_diarization + sample.wav + trn07.wav over music); "
+          f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}")
+    rows = [run(mode, scene, admin, operator) for mode in args.modes]
+    print("\n| mode | two-pass | wall s | RTF | pass 1 s | pass 2 s | pass 2 / pass 1 | overhead s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        ratio = f"{r['pass2'] / r['pass1']:.2f}" if r["pass2"] else "-"
+        print(f"| {r['mode']} | {'on' if r['two_pass'] else 'off'} | {r['wall']:.1f} | {r['rtf']:.2f} | "
+              f"{r['pass1']:.1f} | {r['pass2']:.1f} | {ratio} | {r['overhead']:.2f} |")
+    for r in rows:
+        print(f"\n{r['mode']} ({r['state']}{': ' + r['error'] if r['error'] else ''}): " + ", ".join(f"{k} {v:.1f}s" for k, v in r["stages"].items()))
+    print(f"\npeak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

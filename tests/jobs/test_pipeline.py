@@ -1,0 +1,126 @@
+"""The whole pipeline on a fixture episode of real speech over a music bed, with real models."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from django.core.files import File
+
+from jobs.artifacts import Workspace
+from jobs.models import JobEvent, JobState, PassState, StageRun
+from jobs.runner import run_job
+from jobs.services import job_submit
+from media.asr import transcribe
+from media.metrics import wer
+from media.vad import coverage, detect
+from review.models import Segment
+from series.services import episode_create
+from tests.factories import make_series, make_user
+from tests.jobs.scene import build_scene
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def scene(eval_dir, tmp_path_factory):
+    return build_scene(eval_dir, tmp_path_factory.mktemp("scene"))
+
+
+def dub(scene, *, mode="low", two_pass=True, slug="scene"):
+    operator = make_user("operator")
+    series = make_series(slug=slug)
+    with open(scene.video, "rb") as fh:
+        episode = episode_create(actor=make_user("admin"), series=series, season_number=1, number=1,
+                                 upload=File(fh, name="scene.mp4"))
+    job = job_submit(actor=operator, episode=episode, mode=mode, two_pass=two_pass, enqueue_task=False)
+    state = run_job(job.pk)
+    job.refresh_from_db()
+    return job, state
+
+
+def ffprobe(path) -> dict:
+    out = subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "-show_format",
+                          str(path)], capture_output=True, check=True, timeout=60).stdout
+    return json.loads(out)
+
+
+def test_end_to_end_two_pass_dub(scene):
+    job, state = dub(scene)
+    assert state == JobState.SUCCEEDED, job.error
+    ws = Workspace(job.pk)
+    source = ffprobe(scene.video)
+    for key in ("mkv", "mp4"):
+        info = ffprobe(ws.path(job.outputs[key]))
+        kinds = [s["codec_type"] for s in info["streams"]]
+        assert kinds.count("video") == 1 and kinds.count("audio") == 2 and kinds.count("subtitle") == 2, kinds
+        audio = [s for s in info["streams"] if s["codec_type"] == "audio"]
+        assert audio[0]["disposition"]["default"] == 1 and audio[1]["disposition"]["default"] == 0
+        assert audio[0]["tags"]["language"] == "eng"
+        assert abs(float(info["format"]["duration"]) - float(source["format"]["duration"])) <= 0.05
+
+    # the dubbed dialogue is where the source speech was
+    dub_track = ws.path(job.outputs["mix"]).parent.parent.parent / f"tts/pass{job.outputs['pass']}/dialogue.wav"
+    overlap = coverage(detect(scene.speech), detect(dub_track))
+    print(f"dub speech covers {overlap:.2f} of the source speech")
+    assert overlap >= 0.8
+
+    # the dub says the target text
+    segments = list(Segment.objects.filter(job_id=job.pk).order_by("index"))
+    assert len({s.diar_label for s in segments}) >= 2
+    target = " ".join(s.target_text for s in segments)
+    heard = transcribe(ws.path(job.outputs["mix"])).text
+    print(f"round-trip WER of the dub against its target text: {wer(target, heard):.3f}")
+    assert wer(target, heard) <= 0.2, (target, heard)
+    assert wer(" ".join(scene.texts), " ".join(s.source_text for s in segments)) <= 0.2
+
+    # pass 2 reran only tts, mix, mux, and its outputs replaced pass 1's
+    pass2 = StageRun.objects.filter(job=job, pass_obj__number=2).order_by("id")
+    assert [r.name for r in pass2] == ["tts", "mix", "mux"]
+    assert job.outputs["pass"] == 2 and job.outputs["mkv"] == "pass2/dub.mkv"
+    assert ws.path("pass1/dub.mkv").exists()
+    assert JobEvent.objects.filter(job=job, message="pass 2 complete; outputs replaced").exists()
+    manifest = json.loads(ws.path(job.outputs["tts_manifest"]).read_text())
+    refs = json.loads(ws.path("analysis/voice_refs/manifest.json").read_text())["speakers"]
+    for label, info in manifest["speakers"].items():
+        if refs[label]["path"]:
+            assert info["source"] == "matched_preset" and info["similarity"] is not None
+    assert set(job.passes.values_list("state", flat=True)) == {PassState.SUCCEEDED}
+
+
+def test_pass_two_failure_keeps_pass_one(scene, monkeypatch):
+    from jobs.stages.mix import MixStage
+
+    real = MixStage.run
+
+    def failing(self, ctx):
+        if ctx.pass_number == 2:
+            raise RuntimeError("mixer exploded")
+        return real(self, ctx)
+
+    monkeypatch.setattr(MixStage, "run", failing)
+    job, state = dub(scene, slug="fail2")
+    assert state == JobState.SUCCEEDED
+    assert job.outputs["pass"] == 1 and Workspace(job.pk).path(job.outputs["mkv"]).exists()
+    second = job.passes.get(number=2)
+    assert second.state == PassState.FAILED and "mixer exploded" in second.error
+    assert JobEvent.objects.filter(job=job, message__startswith="pass 2 failed; keeping pass 1").exists()
+
+
+def test_pass_two_clones_with_xtts(scene, monkeypatch, tmp_path):
+    from tests.media.test_tts import build_tiny_xtts
+
+    models = tmp_path / "models"
+    build_tiny_xtts(models / "xtts", scene.speech)
+    monkeypatch.setenv("MODELS_DIR", str(models))
+    job, state = dub(scene, slug="clone")
+    assert state == JobState.SUCCEEDED, job.error
+    ws = Workspace(job.pk)
+    manifest = json.loads(ws.path(job.outputs["tts_manifest"]).read_text())
+    refs = json.loads(ws.path("analysis/voice_refs/manifest.json").read_text())["speakers"]
+    with_ref = [label for label, r in refs.items() if r["path"]]
+    assert with_ref
+    for label in with_ref:
+        info = manifest["speakers"][label]
+        assert info["source"] == "extracted_ref" and info["clone_succeeded"], info
+        assert info["providers"] == {"xtts": info["providers"].get("xtts", 0)} and info["providers"]["xtts"] > 0

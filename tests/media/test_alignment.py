@@ -1,0 +1,44 @@
+"""Words + turns → speaker lines: attribution, splitting at pauses and speaker changes."""
+from media.alignment import build_lines, snap_to_speech
+from media.asr import AsrSegment, Word
+from media.diarization import Turn
+
+
+def seg(*words):
+    return AsrSegment(words[0][0], words[-1][1], " ".join(w[2] for w in words), -0.2, 0.01,
+                      [Word(a, b, t, p) for a, b, t, p in words])
+
+
+TURNS = [Turn(0.0, 3.0, "SPEAKER_00"), Turn(3.0, 6.0, "SPEAKER_01")]
+
+
+def test_words_go_to_the_overlapping_speaker_and_lines_split_on_change():
+    lines = build_lines([seg((0.1, 0.5, " Hello", 0.9), (0.6, 1.0, " there.", 0.9), (3.2, 3.6, " Hi", 0.8),
+                             (3.7, 4.0, " back.", 0.8))], TURNS)
+    assert [(l.speaker, l.text) for l in lines] == [("SPEAKER_00", "Hello there."), ("SPEAKER_01", "Hi back.")]
+    assert lines[0].start == 0.1 and lines[0].end == 1.0
+
+
+def test_long_pause_splits_a_line_and_low_confidence_is_flagged():
+    lines = build_lines([seg((0.1, 0.4, "One", 0.3), (1.6, 1.9, "two", 0.3))], TURNS)
+    assert [l.text for l in lines] == ["One", "two"]
+    assert all("low_confidence" in l.flags for l in lines)
+
+
+def test_a_zero_length_word_still_gets_a_slot():
+    lines = build_lines([seg((2.0, 2.0, "I", 0.9))], TURNS)
+    assert lines[0].end > lines[0].start
+
+
+def test_words_outside_every_turn_go_to_the_nearest_speaker():
+    lines = build_lines([seg((6.5, 7.0, "late", 0.9))], TURNS)
+    assert lines[0].speaker == "SPEAKER_01"
+
+
+def test_lines_snap_to_the_speech_inside_them():
+    from media.vad import Region
+
+    lines = build_lines([seg((0.0, 0.9, " And", 0.9), (0.9, 2.5, " so.", 0.9))], TURNS)
+    snapped = snap_to_speech(lines, [Region(0.6, 1.4), Region(1.6, 2.2)])
+    assert (snapped[0].start, snapped[0].end) == (0.6, 2.2)
+    assert snap_to_speech(lines, [Region(4.0, 5.0)])[0].start == lines[0].start  # nothing inside: kept
