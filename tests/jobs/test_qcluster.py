@@ -4,11 +4,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from django_q.models import Task
 
 from jobs.models import JobState, StageRun
 from jobs.services import job_cancel, job_submit
 from tests.factories import make_episode, make_user
-from tests.jobs.conftest import wait_for
+from tests.jobs.conftest import cluster_log, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,6 +41,10 @@ def test_cancel_before_the_worker_picks_it_up(cluster, tmp_path):
     from jobs.services import enqueue
 
     enqueue(job.pk)  # a stale queue entry for a cancelled job must do nothing
-    time.sleep(3)
+    job.refresh_from_db()
+    deadline = time.monotonic() + 60
+    while not Task.objects.filter(id=job.task_id).exists():  # the worker has run and recorded it
+        assert time.monotonic() < deadline, cluster_log(cluster)
+        time.sleep(0.2)
     job.refresh_from_db()
     assert job.state == JobState.CANCELLED and not StageRun.objects.filter(job=job).exists()
