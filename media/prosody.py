@@ -10,6 +10,7 @@ import numpy as np
 __all__ = ["median_f0", "gender_hint", "semitones_between"]
 
 FMIN, FMAX = 65.0, 400.0
+LOUDEST = 0.3  # fraction of frames (by energy) the pitch is read from
 
 
 def median_f0(samples: np.ndarray, sample_rate: int, *, frame: float = 0.04, hop: float = 0.02) -> float | None:
@@ -21,15 +22,15 @@ def median_f0(samples: np.ndarray, sample_rate: int, *, frame: float = 0.04, hop
     if len(x) < n:
         return None
     lo, hi = int(sample_rate / FMAX), int(sample_rate / FMIN)
-    energy_floor = 0.1 * np.sqrt(np.mean(x**2)) if x.size else 0.0
-    f0s = []
     window = np.hanning(n)
-    for i in range(0, len(x) - n, h):
-        f = x[i:i + n] * window
-        if np.sqrt(np.mean(f**2)) < energy_floor:
-            continue
-        spec = np.fft.rfft(f, 2 * n)
-        ac = np.fft.irfft(np.abs(spec) ** 2)[: n]
+    frames = np.stack([x[i:i + n] for i in range(0, len(x) - n, h)]) * window if len(x) > n else np.zeros((0, n))
+    rms = np.sqrt(np.mean(frames**2, axis=1)) if len(frames) else np.zeros(0)
+    # Only the loudest frames: there the voice dominates a music or noise bed, whose own
+    # periodicity otherwise wins the autocorrelation (a man over chords read as 230 Hz).
+    floor = max(0.1 * float(np.sqrt(np.mean(x**2))), float(np.quantile(rms, 1.0 - LOUDEST))) if len(rms) else 0.0
+    f0s = []
+    for f in frames[rms >= floor]:
+        ac = np.fft.irfft(np.abs(np.fft.rfft(f, 2 * n)) ** 2)[:n]
         if ac[0] <= 0:
             continue
         ac = ac / ac[0]
