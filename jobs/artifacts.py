@@ -6,12 +6,15 @@ can be served (local disk by default, S3 through django-storages).
 """
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+
+from .events import public
 
 __all__ = ["Workspace", "storage_name", "source_path"]
 
@@ -41,8 +44,14 @@ class Workspace:
         return target
 
     def publish(self, rel: str) -> str:
-        """Copy a workspace file into storage under its job folder, replacing an older copy."""
+        """Copy a workspace file into storage under its job folder, replacing an older copy.
+
+        JSON outside `work/` is public (downloads, API): server paths in it, e.g. in engines'
+        fallback notes, are redacted first, in the workspace copy too so both stay alike."""
         name = storage_name(self.job_id, rel)
+        if rel.endswith(".json") and not rel.startswith("work/"):
+            local = self.path(rel)
+            local.write_text(json.dumps(public(json.loads(local.read_text())), indent=2))
         if default_storage.exists(name):
             default_storage.delete(name)
         with open(self.path(rel), "rb") as fh:

@@ -2,10 +2,23 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from django.conf import settings
+
+from media.config import models_dir
+from media.redact import redact
 
 from .models import EventLevel, JobEvent
 
-__all__ = ["emit", "JobEventHandler"]
+__all__ = ["emit", "public", "JobEventHandler"]
+
+
+def public(value: Any) -> Any:
+    """What viewers may read (events, errors, engine notes): server paths become `$MODELS_DIR/…`,
+    `$WORK_DIR/…`, `$MEDIA_ROOT/…`, `$APP/…` or a short tail."""
+    return redact(value, {"MODELS_DIR": models_dir(), "WORK_DIR": settings.DUBSITE_WORK_DIR,
+                          "MEDIA_ROOT": settings.MEDIA_ROOT, "APP": settings.BASE_DIR})
 
 _LEVELS = {
     logging.DEBUG: EventLevel.DEBUG, logging.INFO: EventLevel.INFO,
@@ -14,7 +27,8 @@ _LEVELS = {
 
 
 def emit(job_id: int, message: str, *, level: str = EventLevel.INFO, stage: str = "", data: dict | None = None) -> JobEvent:
-    return JobEvent.objects.create(job_id=job_id, message=message, level=level, stage=stage[:32], data=data or {})
+    return JobEvent.objects.create(job_id=job_id, message=public(message), level=level, stage=stage[:32],
+                                   data=public(data or {}))
 
 
 class JobEventHandler(logging.Handler):

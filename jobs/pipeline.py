@@ -9,6 +9,7 @@ import time
 from django.utils import timezone
 
 from .artifacts import Workspace
+from .events import public
 from .models import Job, Pass, PassState, StageRun, StageState
 from .modes import resolve_mode
 from .stages import JobCancelled, StageContext, stage_key, stage_plan
@@ -53,11 +54,11 @@ def _run_stage(job: Job, pass_row: Pass, stage, ctx: StageContext) -> None:
     try:
         result = stage.run(ctx)
     except BaseException as exc:
-        run.state, run.error = StageState.FAILED, f"{exc.__class__.__name__}: {exc}"[:4000]
+        run.state, run.error = StageState.FAILED, public(f"{exc.__class__.__name__}: {exc}")[:4000]
         run.finished, run.duration = timezone.now(), round(time.monotonic() - began, 3)
         run.save(update_fields=["state", "error", "finished", "duration"])
         raise
-    run.state, run.outputs, run.engines = StageState.SUCCEEDED, {**result.outputs, "_key": key}, result.engines
+    run.state, run.outputs, run.engines = StageState.SUCCEEDED, {**result.outputs, "_key": key}, public(result.engines)
     run.finished, run.duration = timezone.now(), round(time.monotonic() - began, 3)
     run.save(update_fields=["state", "outputs", "engines", "finished", "duration"])
     ctx.outputs[key], ctx.fingerprints[key] = run.outputs, fp
@@ -66,7 +67,7 @@ def _run_stage(job: Job, pass_row: Pass, stage, ctx: StageContext) -> None:
 
 
 def _end_pass(pass_row: Pass, state: str, error: str = "") -> None:
-    pass_row.state, pass_row.error, pass_row.finished = state, error[:4000], timezone.now()
+    pass_row.state, pass_row.error, pass_row.finished = state, public(error)[:4000], timezone.now()
     pass_row.save(update_fields=["state", "error", "finished"])
 
 

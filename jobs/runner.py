@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from media.errors import MediaError
 
-from .events import JobEventHandler, emit
+from .events import JobEventHandler, emit, public
 from .models import EventLevel, Job, JobState, PassState, StageState, TERMINAL_STATES
 from .pipeline import run_passes
 from .stages import JobCancelled, JobFailure
@@ -47,7 +47,7 @@ def _claim(job_id: int) -> Job | None:
 
 
 def _end(job: Job, state: str, error: str = "") -> None:
-    job.state, job.error, job.finished = state, error, timezone.now()
+    job.state, job.error, job.finished = state, public(error), timezone.now()
     if state == JobState.CANCELLED:
         job.passes.filter(state__in=[PassState.PENDING, PassState.RUNNING]).update(state=PassState.SKIPPED)
     job.save(update_fields=["state", "error", "finished"])

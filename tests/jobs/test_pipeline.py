@@ -5,6 +5,7 @@ import json
 import subprocess
 
 import pytest
+from django.conf import settings
 from django.core.files import File
 
 from jobs.artifacts import Workspace
@@ -12,6 +13,7 @@ from jobs.models import JobEvent, JobState, PassState, StageRun
 from jobs.runner import run_job
 from jobs.services import job_submit
 from media.asr import transcribe
+from media.config import models_dir
 from media.metrics import wer
 from media.vad import coverage, detect
 from review.models import Segment
@@ -86,6 +88,21 @@ def test_end_to_end_two_pass_dub(scene):
         if refs[label]["path"]:
             assert info["source"] == "matched_preset" and info["similarity"] is not None
     assert set(job.passes.values_list("state", flat=True)) == {PassState.SUCCEEDED}
+    assert_no_server_paths(job)
+
+
+def assert_no_server_paths(job):
+    """What viewers can read (events, stage notes, public JSON downloads) names no server folder."""
+    roots = [str(settings.BASE_DIR), str(models_dir()), str(settings.DUBSITE_WORK_DIR), str(settings.MEDIA_ROOT)]
+    seen = [json.dumps([e.message, e.data]) for e in job.events.all()]
+    seen += [json.dumps([r.engines, r.error]) for r in job.stage_runs.all()]
+    folder = settings.MEDIA_ROOT / "jobs" / str(job.pk)
+    public = [p for p in folder.rglob("*.json") if "work" not in p.relative_to(folder).parts]
+    assert any(p.name == "diarization.json" for p in public)
+    seen += [p.read_text() for p in public]
+    assert any("$MODELS_DIR/" in text for text in seen)  # engines did explain themselves, redacted
+    leaks = [text[:300] for text in seen if any(root in text for root in roots)]
+    assert not leaks
 
 
 def test_pass_two_failure_keeps_pass_one(scene, monkeypatch):
