@@ -12,7 +12,7 @@ from . import ffmpeg
 from .audio import resample, save
 from .tts import TtsRequest, VoiceSpec, character_voice, synthesize
 
-__all__ = ["SCRIPT", "DemoLine", "DemoScene", "music_bed", "build_demo_episode"]
+__all__ = ["SCRIPT", "DemoLine", "DemoScene", "music_bed", "duck_envelope", "build_demo_episode"]
 
 SCRIPT = [
     ("A", "Did you hear that noise outside the station last night?"),
@@ -65,6 +65,19 @@ def music_bed(seconds: float, rate: int = RATE) -> np.ndarray:
     return np.stack([left, right], axis=1).astype(np.float32)
 
 
+def duck_envelope(seconds: float, spans: list[tuple[float, float]], *, depth_db: float = -8.0,
+                  ramp: float = 0.25, rate: int = RATE) -> np.ndarray:
+    """Gain of the music under dialogue, as a mixer rides it: `depth_db` under each line, with
+    ramps, so the voice sits about 10 dB over the bed (the level of a broadcast mix)."""
+    t = np.arange(int(seconds * rate)) / rate
+    under = np.zeros_like(t)
+    for start, end in spans:
+        rise = np.clip((t - (start - ramp)) / ramp, 0.0, 1.0)
+        fall = np.clip(((end + ramp) - t) / ramp, 0.0, 1.0)
+        under = np.maximum(under, np.minimum(rise, fall))
+    return (10 ** (depth_db * under / 20)).astype(np.float32)
+
+
 def build_demo_episode(out: str | Path, *, script=SCRIPT, lead_in: float = 1.0) -> DemoScene:
     """Synthesize the script, lay it over the bed, and mux a small test-pattern video around it."""
     out = Path(out)
@@ -78,7 +91,7 @@ def build_demo_episode(out: str | Path, *, script=SCRIPT, lead_in: float = 1.0) 
         lines.append(DemoLine(speaker, text, round(cursor, 3), round(cursor + len(samples) / RATE, 3), result.provider))
         cursor += len(samples) / RATE + GAP
     duration = cursor + lead_in
-    mixdown = music_bed(duration)
+    mixdown = music_bed(duration) * duck_envelope(duration, [(line.start, line.end) for line in lines])[:, None]
     for start, samples in clips:
         i = int(start * RATE)
         mixdown[i:i + len(samples)] += 0.8 * samples[:, None]

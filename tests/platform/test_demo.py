@@ -1,0 +1,58 @@
+"""`manage.py demo --submit`: what `make run` gives a new user — a user per role who can log in,
+a generated two-character episode, and a finished dub whose voices follow the characters."""
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from dubsite.roles import ROLES
+from jobs.artifacts import Workspace
+from jobs.models import Job, JobState
+from media.demo import SCRIPT
+from media.metrics import wer
+from review.models import Segment
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+def demo(*args) -> str:
+    out = io.StringIO()
+    call_command("demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_demo_users_episode_and_a_finished_dub(client):
+    printed = demo("--submit", "--sync")
+    passwords = dict(re.findall(r"created user (\S+)\s+password (\S+)", printed))
+    assert set(passwords) == {f"demo_{role}" for role in ROLES}
+    for username, password in passwords.items():
+        user = get_user_model().objects.get(username=username)
+        assert list(user.groups.values_list("name", flat=True)) == [username.removeprefix("demo_")]
+        assert client.login(username=username, password=password)
+
+    job = Job.objects.get(episode__season__series__slug="demo")
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert 20 < job.episode.duration < 30
+    lines = list(Segment.objects.filter(job_id=job.pk).order_by("index"))
+    heard = " ".join(s.source_text for s in lines)
+    assert wer(" ".join(text for _, text in SCRIPT), heard) <= 0.2, heard
+
+    # the man (Piper joe) and the woman (espeak female) keep voices of their own kind in pass 1
+    manifest = json.loads(Workspace(job.pk).path(job.outputs["tts_manifest"]).read_text())["speakers"]
+    assert len(manifest) == 2
+    first_line = lines[0]  # spoken by A, the man
+    voices = {label: info["voice"] for label, info in manifest.items()}
+    assert voices[first_line.diar_label].startswith("piper:"), voices
+    other = next(label for label in voices if label != first_line.diar_label)
+    assert voices[other].startswith("espeak:") and ":g=f" in voices[other], voices
+
+    again = demo("--submit")  # idempotent: nothing new, no password printed twice
+    assert "created user" not in again and "submitted" not in again
+    assert again.count(" exists") == len(ROLES) + 2  # each user, the episode, the job
+    assert Job.objects.filter(episode=job.episode).count() == 1
+    assert get_user_model().objects.filter(username__startswith="demo_").count() == len(ROLES)
