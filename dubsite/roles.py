@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from .errors import Forbidden, Unauthorized
 
-__all__ = ["ADMIN", "EDITOR", "OPERATOR", "VIEWER", "ROLES", "ROLE_PERMISSIONS", "has_perm", "require", "roles_of"]
+__all__ = ["ADMIN", "EDITOR", "OPERATOR", "VIEWER", "ROLES", "ROLE_PERMISSIONS", "has_perm", "require", "roles_of",
+           "sync_role_groups", "migrate_roles"]
 
 ADMIN, EDITOR, OPERATOR, VIEWER = "admin", "editor", "operator", "viewer"
 ROLES = (ADMIN, EDITOR, OPERATOR, VIEWER)
@@ -25,10 +26,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "series.add_series", "series.change_series", "series.add_season", "series.change_season",
         "series.add_episode", "series.change_episode",
         "jobs.add_job", "jobs.cancel_job", "jobs.retry_job", "jobs.rerun_pass2",
+        "voices.view_voiceref",
     ],
     EDITOR: _VIEW + [
         "review.change_segment", "review.approve_segment", "review.lock_segment", "review.regenerate_segment",
-        "series.change_character",
+        "series.change_character", "voices.view_voiceref", "voices.add_voiceref",
     ],
     ADMIN: "__all__",  # every permission of our apps + auth, audit read, tokens
 }
@@ -73,5 +75,19 @@ def sync_role_groups(group_model, permission_model) -> None:
             chosen = []
             for dotted in perms:
                 app_label, codename = dotted.split(".")
-                chosen.append(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+                perm = permission_model.objects.filter(content_type__app_label=app_label, codename=codename).first()
+                if perm is not None:  # a model of a later migration: that migration syncs again
+                    chosen.append(perm)
         group.permissions.set(chosen)
+
+
+def migrate_roles(apps, schema_editor) -> None:
+    """Data-migration step: create the permissions of every app now (Django would only after all
+    migrations) and refresh the role groups. Each migration that adds permissions runs it."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    sync_role_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))

@@ -2,9 +2,9 @@
 
 Pass 1 (no clone): the character's saved voice, else a distinct preset per speaker (espeak
 variants chosen with a gender hint from the speaker's median pitch).
-Pass 2 (clone): the job's extracted ref → XTTS cloning when its weights are installed; without
-a cloning engine, the preset voice whose embedding is nearest the ref (`matched_preset`);
-without a ref, pass 1's voice.
+Pass 2 (clone): the job's extracted ref, else the character's series ref (voices app) → XTTS
+cloning when its weights are installed; without a cloning engine, the preset voice whose
+embedding is nearest that ref (`matched_preset`); without any ref, pass 1's voice.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class VoiceChoice:
     speaker: str
     character: str
     voice: VoiceSpec
-    source: str  # preset | saved | extracted_ref | matched_preset
+    source: str  # preset | saved | extracted_ref | series_ref | matched_preset
     ref: str | None = None  # workspace-relative clone ref when cloning
     clone: bool = False
     similarity: float | None = None
@@ -81,10 +81,15 @@ def plan_voices(*, speakers: list[str], characters: dict[str, str], saved: dict[
         choice = VoiceChoice(s, characters.get(s, ""), voice, source)
         ref = refs.get(s) or {}
         if pass_number >= 2:
+            series_ref = bool(ref.get("series_ref"))
+            if series_ref:
+                choice.notes.append(f"no ref in this job ({ref.get('job_reason') or 'none extracted'}); "
+                                    f"using the character's series ref ({ref['seconds']:.1f} s)")
             if not ref.get("clone_path"):
                 choice.notes.append(f"no ref ({ref.get('reason') or 'none extracted'}): keeping pass 1 voice")
             elif can_clone:
-                choice.source, choice.ref, choice.clone = "extracted_ref", ref["clone_path"], True
+                choice.source = "series_ref" if series_ref else "extracted_ref"
+                choice.ref, choice.clone = ref["clone_path"], True
             else:
                 audio = load(local(ref["path"]), mono=True, sample_rate=16000)
                 match = match_voice(audio.samples, audio.sample_rate, language=language)

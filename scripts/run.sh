@@ -7,6 +7,13 @@ export DEBUG=${DEBUG:-1}
 # A per-run key is fine for a local demo (sessions end on restart); production sets its own.
 export DUBSITE_SECRET_KEY=${DUBSITE_SECRET_KEY:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')}
 PY=.venv/bin/python
+# Series refs are stored encrypted, so the local demo needs a key that survives restarts: one is
+# made once into var/ (readable by this user only). Production sets DUBSITE_ENCRYPTION_KEYS itself.
+if [ -z "${DUBSITE_ENCRYPTION_KEYS:-}" ]; then
+  mkdir -p var
+  [ -s var/demo-encryption.key ] || (umask 077; $PY -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > var/demo-encryption.key)
+  export DUBSITE_ENCRYPTION_KEYS=$(cat var/demo-encryption.key)
+fi
 $PY manage.py migrate --noinput -v0
 $PY manage.py demo --submit
 $PY manage.py qcluster &

@@ -66,6 +66,10 @@ def series_update(*, actor, series: Series, context=None, **values) -> Series:
         series.full_clean()
         series.save()
         audit.record(actor, "series.update", series, old=old, new=_snapshot(series, values), context=context)
+        if series.privacy_mode and not old.get("privacy_mode", True):
+            from voices.services import voice_refs_delete  # voices depends on series, not the reverse
+
+            voice_refs_delete(series=series, actor=actor, context=context)  # privacy mode keeps no voice data
     return series
 
 
@@ -74,6 +78,9 @@ def series_delete(*, actor, series: Series, context=None) -> None:
     with transaction.atomic():
         audit.record(actor, "series.delete", series, old={"slug": series.slug, "title": series.title},
                      context=context)
+        from voices.services import voice_refs_delete
+
+        voice_refs_delete(series=series, actor=actor, context=context)  # rows and their encrypted blobs
         series.delete()
 
 

@@ -57,13 +57,13 @@ def _local_copy(upload) -> tuple[str, bool]:
     return path, True
 
 
-def check_upload(upload) -> CheckedUpload:
+def check_upload(upload, *, limit: int | None = None) -> CheckedUpload:
     """Validate an UploadedFile; raise Invalid/TooLarge with a message a user can act on."""
     name = check_filename(upload.name or "")
     size = int(upload.size or 0)
     if size == 0:
         raise Invalid("the file is empty", fields={"file": "empty file"})
-    limit = settings.DUBSITE_MAX_UPLOAD_BYTES
+    limit = limit or settings.DUBSITE_MAX_UPLOAD_BYTES
     if size > limit:
         raise TooLarge(f"the file is {size / 2**20:.1f} MiB; the limit is {limit / 2**20:.1f} MiB",
                        fields={"file": "file too large"})

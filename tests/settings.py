@@ -10,6 +10,8 @@ from pathlib import Path
 _VAR = Path(os.environ.get("DUBSITE_TEST_VAR_DIR") or tempfile.mkdtemp(prefix="dubsite-test-"))
 os.environ["DUBSITE_TEST_VAR_DIR"] = str(_VAR)  # subprocesses (qcluster) inherit the same folders
 os.environ.setdefault("DUBSITE_SECRET_KEY", "test-only-secret-key-not-for-production")
+# a fixed, test-only Fernet key: series refs are stored encrypted, and only when a key is set
+os.environ.setdefault("DUBSITE_ENCRYPTION_KEYS", "uV_0ntK5iA7w9dPgDRX0hsHA7-4ns2dOK0H3aWpJruc=")
 os.environ.setdefault("DUBSITE_VAR_DIR", str(_VAR))
 os.environ.setdefault("DUBSITE_MEDIA_ROOT", str(_VAR / "media"))
 os.environ.setdefault("DUBSITE_WORK_DIR", str(_VAR / "work"))

@@ -3,17 +3,9 @@ from django.db import migrations
 
 
 def create_roles(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
+    from dubsite.roles import migrate_roles
 
-    from dubsite.roles import sync_role_groups
-
-    # Permissions are normally created after all migrations; create them now to assign them.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-
-    sync_role_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    migrate_roles(apps, schema_editor)
 
 
 def drop_roles(apps, schema_editor):

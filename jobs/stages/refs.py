@@ -8,6 +8,7 @@ from media.diarization import Turn
 from media.refs import RefParams, build_refs
 from media.vad import detect
 
+from ..series_refs import keep_series_refs
 from .base import StageContext, StageResult
 from .separate import analysis_input
 
@@ -15,14 +16,14 @@ FOLDER = "analysis/voice_refs"
 
 
 class RefsStage:
-    name, version, per_pass = "refs", 1, False
+    name, version, per_pass = "refs", 2, False
 
     def params(self) -> RefParams:
         low, high = settings.DUBSITE_REF_BUDGET
         return RefParams(budget_min=low, budget_max=high, min_segment=settings.DUBSITE_REF_MIN_SEGMENT)
 
     def fingerprint(self, ctx: StageContext) -> str:
-        return ctx.fingerprint_of(self, ["separate", "diarize"], params=self.params().__dict__)
+        return ctx.fingerprint_of(self, ["separate", "diarize", "identify"], params=self.params().__dict__)
 
     def run(self, ctx: StageContext) -> StageResult:
         rel, label = analysis_input(ctx)
@@ -40,9 +41,10 @@ class RefsStage:
         summary = ", ".join(f"{k} {r.seconds:.1f} s ({r.method}{'; ' + r.reason if r.reason else ''})"
                             for k, r in refs.items())
         ctx.event(f"refs from {label}: {summary or 'no speakers'}")
-        outputs = {"folder": FOLDER, "stored": stored,
-                   "speakers": {k: {"path": f"{FOLDER}/{r.path}" if r.path else None,
-                                    "clone_path": f"{FOLDER}/{r.clone_path}" if r.clone_path else None,
-                                    "seconds": r.seconds, "method": r.method, "reason": r.reason,
-                                    "f0_hz": r.f0_hz} for k, r in refs.items()}}
+        speakers = {k: {"path": f"{FOLDER}/{r.path}" if r.path else None,
+                        "clone_path": f"{FOLDER}/{r.clone_path}" if r.clone_path else None,
+                        "seconds": r.seconds, "method": r.method, "reason": r.reason, "f0_hz": r.f0_hz}
+                    for k, r in refs.items()}
+        keep_series_refs(ctx, speakers)
+        outputs = {"folder": FOLDER, "stored": stored, "speakers": speakers}
         return StageResult(outputs=outputs, engines={"vad": "silero|energy", "method": "concatenate-by-score"})

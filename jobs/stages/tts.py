@@ -12,6 +12,7 @@ from review.models import Segment
 from review.services import segment_add_flags
 from series.models import Character
 
+from ..series_refs import fetch_series_refs, forget_series_refs, series_ref_ids
 from ..voicing import clone_available, plan_voices
 from .base import StageContext, StageResult, fingerprint
 
@@ -41,8 +42,10 @@ class TtsStage:
         voices = dict(Character.objects.filter(series=ctx.job.episode.season.series)
                       .values_list("pk", "voice_settings__voice"))
         clone = clone_available()[0] if ctx.pass_number >= 2 else None
+        # pass 2 also depends on the series refs it may fall back to: a new one makes it run again
+        series_refs = series_ref_ids(ctx.job) if ctx.pass_number >= 2 else None
         return ctx.fingerprint_of(self, ["segments", "refs", "extract"], lines=fingerprint({"rows": rows}),
-                                  voices=voices, clone=clone, cap=ctx.settings.tts_speed_cap)
+                                  voices=voices, clone=clone, cap=ctx.settings.tts_speed_cap, series_refs=series_refs)
 
     def run(self, ctx: StageContext) -> StageResult:
         job, n = ctx.job, ctx.pass_number
@@ -52,11 +55,22 @@ class TtsStage:
         characters = {s.diar_label: (s.character.code if s.character_id else "") for s in segments}
         saved = {s.diar_label: (s.character.voice_settings or {}).get("voice", "") for s in segments if s.character_id}
         refs = ctx.out("refs")["speakers"]
+        fetched = fetch_series_refs(ctx, segments, refs) if n >= 2 else {}
+        refs = {**refs, **fetched}
         talk = {}
         for seg in segments:
             talk[seg.diar_label] = talk.get(seg.diar_label, 0.0) + seg.end - seg.start
-        plan = plan_voices(speakers=speakers, characters=characters, saved=saved, refs=refs, pass_number=n,
-                           language=job.target_language, local=ctx.local, talk_time=talk)
+        try:
+            plan = plan_voices(speakers=speakers, characters=characters, saved=saved, refs=refs, pass_number=n,
+                               language=job.target_language, local=ctx.local, talk_time=talk)
+            lines, results = self._speak(ctx, segments, plan)
+        finally:
+            forget_series_refs(ctx, fetched)  # decrypted copies live only while this stage speaks
+        return self._finish(ctx, n, folder, segments, plan, lines, results)
+
+    @staticmethod
+    def _speak(ctx: StageContext, segments, plan):
+        job = ctx.job
         lines, results = [], []
         for i, seg in enumerate(segments):
             ctx.advance(i / max(len(segments), 1))
@@ -68,6 +82,9 @@ class TtsStage:
             results.append(result)
             lines.append(Line(_settle(result.samples, result.sample_rate, seg.end - seg.start), result.sample_rate,
                               seg.start, seg.end))
+        return lines, results
+
+    def _finish(self, ctx: StageContext, n: int, folder: str, segments, plan, lines, results) -> StageResult:
         duration = ctx.out("extract")["duration"]
         fitted = fit_lines(lines, cap=ctx.settings.tts_speed_cap, total_seconds=duration)
         clips = [(seg.start, samples, res.sample_rate) for seg, (samples, _), res in zip(segments, fitted, results)]

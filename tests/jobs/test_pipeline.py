@@ -20,6 +20,8 @@ from review.models import Segment
 from series.services import episode_create
 from tests.factories import make_series, make_user
 from tests.jobs.scene import build_scene
+from voices.models import VoiceRef
+from voices.services import voice_ref_store
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -90,6 +92,11 @@ def test_end_to_end_two_pass_dub(scene):
     assert set(job.passes.values_list("state", flat=True)) == {PassState.SUCCEEDED}
     assert_no_server_paths(job)
 
+    # the series keeps each character's ref (encrypted) for later jobs and reruns
+    kept = VoiceRef.objects.filter(source_job_id=job.pk)
+    assert kept.count() == sum(1 for r in refs.values() if r["clone_path"]) >= 2
+    assert JobEvent.objects.filter(job=job, message__startswith="series refs: kept").exists()
+
 
 def assert_no_server_paths(job):
     """What viewers can read (events, stage notes, public JSON downloads) names no server folder."""
@@ -141,3 +148,53 @@ def test_pass_two_clones_with_xtts(scene, monkeypatch, tmp_path):
         info = manifest["speakers"][label]
         assert info["source"] == "extracted_ref" and info["clone_succeeded"], info
         assert info["providers"] == {"xtts": info["providers"].get("xtts", 0)} and info["providers"]["xtts"] > 0
+
+
+def test_pass_two_falls_back_to_the_series_ref(scene, monkeypatch, eval_dir, tmp_path):
+    """A speaker the job found no ref for is voiced from their character's series ref; the
+    job's own ref still wins for the others; a new series ref makes pass 2 run again."""
+    from jobs.services import job_rerun_pass2
+    from jobs.stages import refs as refs_stage
+    from media.ffmpeg import extract_audio
+    from media.refs import SpeakerRef
+
+    real = refs_stage.build_refs
+
+    def none_for_the_first(*args, **kwargs):
+        built = real(*args, **kwargs)
+        first = sorted(built)[0]
+        built[first] = SpeakerRef(first, None, None, 0.0, "none", reason="nothing usable (test)")
+        return built
+
+    monkeypatch.setattr(refs_stage, "build_refs", none_for_the_first)
+    job, state = dub(scene, two_pass=False, slug="fallback")
+    assert state == JobState.SUCCEEDED, job.error
+    segments = Segment.objects.filter(job_id=job.pk).select_related("character")
+    labels = {s.diar_label: s.character for s in segments}
+    first = sorted(labels)[0]
+    assert not VoiceRef.objects.filter(character=labels[first]).exists()  # nothing to keep for them
+
+    editor = make_user("editor")
+    ref_wav = extract_audio(eval_dir / "jfk.flac", tmp_path / "jfk.wav", sample_rate=22050, channels=1)
+    voice_ref_store(actor=editor, character=labels[first], wav=ref_wav, source="upload")
+    job_rerun_pass2(actor=make_user("operator"), job=job, enqueue_task=False)
+    assert run_job(job.pk) == JobState.SUCCEEDED
+    job.refresh_from_db()
+    ws = Workspace(job.pk)
+    speakers = json.loads(ws.path(job.outputs["tts_manifest"]).read_text())["speakers"]
+    assert speakers[first]["source"] == "matched_preset", speakers[first]
+    assert any("series ref" in note for note in speakers[first]["notes"])
+    for label in set(labels) - {first}:
+        assert not any("series ref" in note for note in speakers[label]["notes"])  # the job's own ref
+    assert not list(ws.path("work/series_refs/x").parent.glob("*.wav"))  # the decrypted copy is gone
+
+    def rerun() -> int:
+        job_rerun_pass2(actor=make_user("operator"), job=job, enqueue_task=False)
+        assert run_job(job.pk) == JobState.SUCCEEDED
+        return StageRun.objects.filter(job=job, name="tts", pass_obj__number=2, state="succeeded").count()
+
+    voice_ref_store(actor=editor, character=labels[first], wav=ref_wav, source="upload")
+    assert rerun() == 1  # the same clip again: nothing changed, tts is skipped
+    other = extract_audio(eval_dir / "stereo_diarization.wav", tmp_path / "other.wav", sample_rate=22050, channels=1)
+    voice_ref_store(actor=editor, character=labels[first], wav=other, source="upload")
+    assert rerun() == 2  # a new series ref: pass 2 speaks again

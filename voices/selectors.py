@@ -1,0 +1,23 @@
+"""Reads of voice data, restricted to who may see it (viewers may not: it is voice data)."""
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from dubsite.errors import NotFound
+from dubsite.roles import require
+from series.models import Character
+
+from .models import VoiceRef
+
+
+def character_get(*, user, pk: int) -> Character:
+    require(user, "series.view_character")
+    character = Character.objects.select_related("series", "merged_into").filter(pk=pk).first()
+    if character is None:
+        raise NotFound(f"no character {pk}")
+    return character
+
+
+def voice_ref_list(*, user, character: Character) -> QuerySet[VoiceRef]:
+    require(user, "voices.view_voiceref", character)
+    return VoiceRef.objects.filter(character=character.canonical()).select_related("created_by")
