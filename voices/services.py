@@ -130,6 +130,8 @@ def voice_refs_rotate(*, actor=None, context=None) -> int:
 def voice_refs_delete(*, series, actor=None, context=None) -> int:
     """Drop a series' refs (privacy mode switched on, or the series deleted): blobs and rows."""
     refs = list(VoiceRef.objects.filter(character__series=series))
+    if not refs:
+        return 0
     with transaction.atomic():
         VoiceRef.objects.filter(pk__in=[r.pk for r in refs]).delete()
         audit.record(actor, "voice_ref.delete_all", series, new={"refs": len(refs)}, context=context)

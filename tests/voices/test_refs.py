@@ -126,3 +126,12 @@ def test_rotate_keys_command(character, tmp_path, settings):
     ref.refresh_from_db()
     assert voice_ref_read(ref) == plain
     assert AuditEvent.objects.filter(action="voice_ref.rotate_keys").exists()
+
+
+def test_deleting_a_series_deletes_its_refs_and_blobs(character, tmp_path, django_capture_on_commit_callbacks):
+    from series.services import series_delete
+
+    ref = voice_ref_store(actor=None, character=character, wav=tone_wav(tmp_path / "ref.wav"), source="job")
+    with django_capture_on_commit_callbacks(execute=True):
+        series_delete(actor=make_user("admin"), series=character.series)
+    assert not VoiceRef.objects.exists() and not default_storage.exists(ref.blob)
