@@ -116,10 +116,10 @@ def voice_refs_rotate(*, actor=None, context=None) -> int:
     for ref in VoiceRef.objects.order_by("pk").iterator():
         with default_storage.open(ref.blob, "rb") as fh:
             token = crypto.rotate(fh.read())
+        # new blob first, then the row, then the old blob: a crash at any point loses nothing
+        fresh = default_storage.save(f"{ref.blob.rsplit('/', 1)[0]}/{uuid.uuid4().hex}.wav.fernet", ContentFile(token))
+        VoiceRef.objects.filter(pk=ref.pk).update(blob=fresh)
         default_storage.delete(ref.blob)
-        saved = default_storage.save(ref.blob, ContentFile(token))
-        if saved != ref.blob:  # storage picked another name: keep the row pointing at the data
-            VoiceRef.objects.filter(pk=ref.pk).update(blob=saved)
         count += 1
     with transaction.atomic():
         audit.record(actor, "voice_ref.rotate_keys", None, target_type="voices.VoiceRef", new={"refs": count},

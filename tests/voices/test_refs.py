@@ -123,8 +123,10 @@ def test_rotate_keys_command(character, tmp_path, settings):
     call_command("voices", "rotate-keys", stdout=out)
     assert "re-encrypted 1 series ref" in out.getvalue()
     settings.DUBSITE_ENCRYPTION_KEYS = [new]  # the old key can go now
+    old_blob = ref.blob
     ref.refresh_from_db()
     assert voice_ref_read(ref) == plain
+    assert ref.blob != old_blob and not default_storage.exists(old_blob)  # no stale copy under the old key
     assert AuditEvent.objects.filter(action="voice_ref.rotate_keys").exists()
 
 
