@@ -4,6 +4,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from .jsonsafe import FiniteJSONEncoder
+
 
 class AuditEventQuerySet(models.QuerySet):
     def delete(self):
@@ -23,8 +25,8 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=64, db_index=True)  # dotted, e.g. "job.submit"
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
-    old = models.JSONField(null=True, blank=True)
-    new = models.JSONField(null=True, blank=True)
+    old = models.JSONField(null=True, blank=True, encoder=FiniteJSONEncoder)
+    new = models.JSONField(null=True, blank=True, encoder=FiniteJSONEncoder)
     request_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
 

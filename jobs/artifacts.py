@@ -16,7 +16,11 @@ from django.core.files.storage import default_storage
 
 from .events import public
 
-__all__ = ["Workspace", "storage_name", "source_path"]
+__all__ = ["Workspace", "WorkspaceUnusable", "storage_name", "source_path"]
+
+
+class WorkspaceUnusable(Exception):
+    """The job's local work folder cannot be created or written (permissions, full disk)."""
 
 
 def _safe_relative(rel: str) -> PurePosixPath:
@@ -34,6 +38,17 @@ class Workspace:
     def __init__(self, job_id: int):
         self.job_id = job_id
         self.root = (Path(settings.DUBSITE_WORK_DIR) / f"job_{job_id}").resolve()
+
+    def check(self) -> None:
+        """Fail early, with a reason an operator can act on, when engines could not write here."""
+        probe = self.root / ".writable"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"ok")
+            probe.unlink()
+        except OSError as exc:
+            raise WorkspaceUnusable(f"the job's work folder {public(str(self.root))} is not usable: "
+                                    f"{exc.strerror or exc}") from exc
 
     def path(self, rel: str) -> Path:
         """Local path of an artifact, resolved inside the workspace (never outside it)."""

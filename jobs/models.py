@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+from dubsite.jsonsafe import FiniteJSONEncoder
 
 from series.models import Episode, Mode
 
@@ -33,7 +36,7 @@ class Job(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, help_text="Readable reason when failed/errored.")
     task_id = models.CharField(max_length=64, blank=True, help_text="Last django-q2 task id.")
-    outputs = models.JSONField(default=dict, blank=True,
+    outputs = models.JSONField(default=dict, blank=True, encoder=FiniteJSONEncoder,
                                help_text="The final artifacts (storage names) of the pass that produced them; "
                                          "swapped in one update when pass 2 succeeds.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -43,9 +46,20 @@ class Job(models.Model):
     finished = models.DateTimeField(null=True, blank=True)
     heartbeat = models.DateTimeField(null=True, blank=True,
                                      help_text="Refreshed by the worker while it runs; a stale one means the worker died.")
+    recoveries = models.PositiveSmallIntegerField(
+        default=0, help_text="Times a lost worker's run was re-queued automatically since the last submit/retry.")
+    worker = models.CharField(max_length=200, blank=True,
+                              help_text="host:pid:start-time of the process running the job, so a cluster starting "
+                                        "on that host can tell at once that it died.")
 
     class Meta:
         ordering = ["-created", "-id"]
+        constraints = [
+            # the one place that makes "one queued or running job per episode" true under
+            # concurrent submits (a check-then-insert in Python is not atomic)
+            models.UniqueConstraint(fields=["episode"], condition=Q(state__in=sorted(ACTIVE_STATES)),
+                                    name="one_active_job_per_episode"),
+        ]
         permissions = [
             ("cancel_job", "Can cancel a job"),
             ("retry_job", "Can retry a job"),
@@ -66,6 +80,7 @@ class PassState(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class Pass(models.Model):
@@ -100,8 +115,8 @@ class StageRun(models.Model):
     name = models.CharField(max_length=32)
     state = models.CharField(max_length=10, choices=StageState.choices, default=StageState.RUNNING)
     fingerprint = models.CharField(max_length=64, db_index=True)
-    outputs = models.JSONField(default=dict, blank=True)
-    engines = models.JSONField(default=dict, blank=True, help_text="Engine decisions and skip reasons.")
+    outputs = models.JSONField(default=dict, blank=True, encoder=FiniteJSONEncoder)
+    engines = models.JSONField(default=dict, blank=True, encoder=FiniteJSONEncoder, help_text="Engine decisions and skip reasons.")
     error = models.TextField(blank=True)
     started = models.DateTimeField(auto_now_add=True)
     finished = models.DateTimeField(null=True, blank=True)
@@ -127,7 +142,7 @@ class JobEvent(models.Model):
     level = models.CharField(max_length=8, choices=EventLevel.choices, default=EventLevel.INFO)
     stage = models.CharField(max_length=32, blank=True)
     message = models.TextField()
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True, encoder=FiniteJSONEncoder)
 
     class Meta:
         ordering = ["time", "id"]

@@ -1,6 +1,7 @@
 """Run a job's passes and stages with checkpoints: a stage whose fingerprint matches a
 finished StageRun of this job is skipped (resume), and cancel is honoured between stages.
-Pass 2 never endangers pass 1: if it fails, pass 1's outputs stay and the job succeeds."""
+Pass 2 never endangers pass 1: if it fails or is cancelled, pass 1's outputs stay and the job
+succeeds."""
 from __future__ import annotations
 
 import logging
@@ -8,11 +9,11 @@ import time
 
 from django.utils import timezone
 
-from .artifacts import Workspace
+from .artifacts import Workspace, WorkspaceUnusable
 from .events import public
 from .models import Job, Pass, PassState, StageRun, StageState
 from .modes import resolve_mode
-from .stages import JobCancelled, StageContext, stage_key, stage_plan
+from .stages import JobCancelled, JobFailure, StageContext, stage_key, stage_plan
 
 __all__ = ["run_passes", "finished_outputs"]
 
@@ -34,10 +35,12 @@ def _check_cancel(job: Job) -> None:
         raise JobCancelled()
 
 
-def _set_progress(job: Job, done: int, total: int, stage: str) -> None:
-    job.progress = round(done / total, 4) if total else 1.0
-    job.current_stage = stage
-    Job.objects.filter(pk=job.pk).update(progress=job.progress, current_stage=stage)
+def _set_progress(job: Job, done: float, total: int, stage: str) -> None:
+    progress = round(done / total, 3) if total else 1.0
+    if (progress, stage) == (job.progress, job.current_stage):
+        return  # a stage reporting often (a line, a segment) writes only when the figure moves
+    job.progress, job.current_stage = progress, stage
+    Job.objects.filter(pk=job.pk).update(progress=progress, current_stage=stage)
 
 
 def _run_stage(job: Job, pass_row: Pass, stage, ctx: StageContext) -> None:
@@ -53,14 +56,14 @@ def _run_stage(job: Job, pass_row: Pass, stage, ctx: StageContext) -> None:
     began = time.monotonic()
     try:
         result = stage.run(ctx)
-    except BaseException as exc:
-        run.state, run.error = StageState.FAILED, public(f"{exc.__class__.__name__}: {exc}")[:4000]
+        run.state, run.outputs, run.engines = StageState.SUCCEEDED, {**result.outputs, "_key": key}, public(result.engines)
         run.finished, run.duration = timezone.now(), round(time.monotonic() - began, 3)
-        run.save(update_fields=["state", "error", "finished", "duration"])
+        run.save(update_fields=["state", "outputs", "engines", "finished", "duration"])
+    except BaseException as exc:  # the stage, or recording its result, failed: the row says so
+        StageRun.objects.filter(pk=run.pk).update(
+            state=StageState.FAILED, error=public(f"{exc.__class__.__name__}: {exc}").replace("\x00", "")[:4000],
+            finished=timezone.now(), duration=round(time.monotonic() - began, 3))
         raise
-    run.state, run.outputs, run.engines = StageState.SUCCEEDED, {**result.outputs, "_key": key}, public(result.engines)
-    run.finished, run.duration = timezone.now(), round(time.monotonic() - began, 3)
-    run.save(update_fields=["state", "outputs", "engines", "finished", "duration"])
     ctx.outputs[key], ctx.fingerprints[key] = run.outputs, fp
     log.info("%s: done in %.2f s", stage.name, run.duration, extra={"stage": stage.name,
                                                                    "data": {"engines": result.engines}})
@@ -71,9 +74,16 @@ def _end_pass(pass_row: Pass, state: str, error: str = "") -> None:
     pass_row.save(update_fields=["state", "error", "finished"])
 
 
-def run_passes(job: Job, on_stage=None) -> None:
+def run_passes(job: Job, on_stage=None) -> list[str]:
     """Run every pass of the plan in order. Raises JobFailure / JobCancelled / anything else
-    from pass 1; a failure in a later pass is recorded on its Pass row and logged."""
+    from pass 1; a failure or cancel in a later pass is recorded on its Pass row and logged,
+    and returned as a note for the job's end."""
+    notes: list[str] = []
+    workspace = Workspace(job.pk)
+    try:
+        workspace.check()
+    except WorkspaceUnusable as exc:
+        raise JobFailure(str(exc)) from exc
     series = job.episode.season.series
     settings = resolve_mode(job.mode, series.source_language)
     for note in settings.downgrades:
@@ -91,7 +101,7 @@ def run_passes(job: Job, on_stage=None) -> None:
         pass_row.state, pass_row.error, pass_row.started = PassState.RUNNING, "", timezone.now()
         pass_row.save(update_fields=["state", "error", "started"])
         log.info("pass %d: start (%s)", number, " → ".join(s.name for s in stages))
-        ctx = StageContext(job=job, pass_number=number, workspace=Workspace(job.pk), outputs=outputs, log=log,
+        ctx = StageContext(job=job, pass_number=number, workspace=workspace, outputs=outputs, log=log,
                            settings=settings, fingerprints=fps)
         try:
             for stage in stages:
@@ -103,15 +113,20 @@ def run_passes(job: Job, on_stage=None) -> None:
                 _run_stage(job, pass_row, stage, ctx)
                 done += 1
         except JobCancelled:
-            _end_pass(pass_row, PassState.SKIPPED, "cancelled")
-            raise
+            _end_pass(pass_row, PassState.CANCELLED, "cancelled by request")
+            if number == 1:
+                raise
+            log.warning("pass %d cancelled; the pass-1 dub stays", number)
+            notes.append(f"pass {number} cancelled; the pass-1 dub stays")
+            break
         except Exception as exc:
             _end_pass(pass_row, PassState.FAILED, f"{exc.__class__.__name__}: {exc}" if number > 1 else str(exc))
             if number == 1:
                 raise
             log.error("pass %d failed; keeping pass 1 outputs: %s", number, exc, exc_info=True)
-            done = total
+            notes.append(f"pass {number} failed; the pass-1 dub stays")
             break
         _end_pass(pass_row, PassState.SUCCEEDED)
         log.info("pass %d complete" + ("; outputs replaced" if number > 1 else ""), number)
     _set_progress(job, total, total, "")
+    return notes

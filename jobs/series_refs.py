@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from dubsite.errors import ApplicationError
 from review.models import Segment
 from series.models import Character
 from voices.crypto import EncryptionUnavailable, InvalidToken
 from voices.models import VoiceRef
-from voices.services import RefsOff, refs_allowed, voice_ref_latest, voice_ref_read, voice_ref_store
+from voices.services import refs_allowed, voice_ref_latest, voice_ref_read, voice_ref_store
 
 if TYPE_CHECKING:
     from .stages.base import StageContext
@@ -90,8 +91,8 @@ def keep_series_refs(ctx: StageContext, refs: dict[str, dict]) -> None:
         try:
             voice_ref_store(actor=None, character=character, wav=ctx.local(ref["clone_path"]),
                             source=VoiceRef.Source.JOB, job_id=ctx.job.pk)
-        except RefsOff as exc:
-            skipped.append(f"{character.code}: {exc}")
+        except ApplicationError as exc:  # e.g. too short to keep, refs off: this ref only, the job goes on
+            skipped.append(f"{character.code} not kept: {exc.message}")
             continue
         kept.append(f"{label} → {character.code} ({ref['seconds']:.1f} s)")
     ctx.event("series refs: " + ("kept " + ", ".join(kept) if kept else "none new")

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -15,12 +14,37 @@ from series.languages import LANGUAGES
 from series.models import Episode, Mode
 
 from .events import emit
-from .models import ACTIVE_STATES, RETRYABLE_STATES, Job, JobState, Pass, PassState
+from .liveness import stale_after, worker_is_dead
+from .models import ACTIVE_STATES, RETRYABLE_STATES, Job, JobState, Pass, PassState, StageRun, StageState
 
 __all__ = ["job_submit", "job_cancel", "job_retry", "job_rerun_pass2", "jobs_recover_stale", "is_stale", "enqueue",
-           "TWO_PASS_BY_MODE"]
+           "TWO_PASS_BY_MODE", "MAX_RECOVERIES"]
 
 TWO_PASS_BY_MODE = {Mode.LOW: False, Mode.MEDIUM: False, Mode.HIGH: True}
+# a job whose worker keeps dying (out of memory, the queue's timeout) is not re-queued forever
+MAX_RECOVERIES = 3
+BUSY = "already has a queued or running job"
+
+
+def _busy(episode_id: int, exclude: int | None = None) -> Conflict:
+    active = Job.objects.filter(episode_id=episode_id, state__in=ACTIVE_STATES).exclude(pk=exclude).first()
+    which = f" (job {active.pk}, {active.state})" if active else ""
+    return Conflict(f"this episode {BUSY}{which}", fields={"episode": "busy"})
+
+
+def _save_active(job: Job, fields: list[str]) -> None:
+    """Write a job into an active state; the database's one-active-job-per-episode constraint
+    decides races between concurrent requests (a savepoint keeps the outer transaction usable)."""
+    try:
+        with transaction.atomic():
+            if job.pk:
+                job.save(update_fields=fields)
+            else:
+                job.save()
+    except IntegrityError as exc:
+        if not Job.objects.filter(episode_id=job.episode_id, state__in=ACTIVE_STATES).exclude(pk=job.pk).exists():
+            raise  # some other constraint: not ours to explain
+        raise _busy(job.episode_id, exclude=job.pk) from exc
 
 
 def enqueue(job_id: int) -> None:
@@ -47,9 +71,10 @@ def job_submit(*, actor, episode: Episode, mode: str | None = None, two_pass: bo
         two_pass = TWO_PASS_BY_MODE[Mode(mode)]
     with transaction.atomic():
         if Job.objects.filter(episode=episode, state__in=ACTIVE_STATES).exists():
-            raise Conflict(f"{episode} already has a queued or running job", fields={"episode": "busy"})
-        job = Job.objects.create(episode=episode, mode=mode, two_pass=two_pass, target_language=target,
-                                 created_by=actor if getattr(actor, "is_authenticated", False) else None)
+            raise _busy(episode.pk)
+        job = Job(episode=episode, mode=mode, two_pass=two_pass, target_language=target,
+                  created_by=actor if getattr(actor, "is_authenticated", False) else None)
+        _save_active(job, [])
         Pass.objects.bulk_create([Pass(job=job, number=n) for n in _passes_for(job)])
         audit.record(actor, "job.submit", job, new={"episode": episode.pk, "mode": mode, "two_pass": two_pass,
                                                    "target_language": target}, context=context)
@@ -58,8 +83,15 @@ def job_submit(*, actor, episode: Episode, mode: str | None = None, two_pass: bo
     return job
 
 
+def _has_dub(job: Job) -> bool:
+    """Pass 1 finished and its outputs are the job's: cancelling a later pass keeps them."""
+    return bool(job.outputs) and job.passes.filter(number=1, state=PassState.SUCCEEDED).exists()
+
+
 def job_cancel(*, actor, job: Job, context=None) -> Job:
-    """Queued jobs end at once; running jobs stop at the next stage boundary."""
+    """Queued jobs end at once; running jobs stop at the next stage boundary. Cancelling a job
+    that already has its pass-1 dub (a queued "Rerun pass 2") cancels that pass only: the job
+    stays succeeded with its pass-1 outputs."""
     require(actor, "jobs.cancel_job", job)
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
@@ -69,39 +101,80 @@ def job_cancel(*, actor, job: Job, context=None) -> Job:
         job.cancel_requested = True
         fields = ["cancel_requested"]
         if job.state == JobState.QUEUED:
-            from django.utils import timezone
-
-            job.state, job.error, job.finished = JobState.CANCELLED, "cancelled by request", timezone.now()
-            job.passes.filter(state=PassState.PENDING).update(state=PassState.SKIPPED)
+            now = timezone.now()
+            if _has_dub(job):
+                job.state, job.error, job.finished, job.cancel_requested = JobState.SUCCEEDED, "", now, False
+                job.passes.exclude(number=1).exclude(state=PassState.SUCCEEDED).update(
+                    state=PassState.CANCELLED, error="cancelled by request before it started", finished=now)
+                emit(job.pk, "pass 2 cancelled before it started; the pass-1 dub stays", level="warning")
+            else:
+                job.state, job.error, job.finished = JobState.CANCELLED, "cancelled by request", now
+                job.passes.filter(state=PassState.PENDING).update(state=PassState.SKIPPED)
             fields += ["state", "error", "finished"]
         job.save(update_fields=fields)
-        audit.record(actor, "job.cancel", job, old=old, new={"state": job.state, "cancel_requested": True},
+        audit.record(actor, "job.cancel", job, old=old, new={"state": job.state, "cancel_requested": job.cancel_requested},
                      context=context)
     return job
 
 
-STALE_AFTER = timedelta(seconds=120)  # twelve missed heartbeats
-
-
-def is_stale(job: Job, now=None) -> bool:
-    """A running job whose worker stopped refreshing its heartbeat (killed, machine lost)."""
-    now = now or timezone.now()
+def is_stale(job: Job, now=None, limit: timedelta | None = None) -> bool:
+    """A running job whose worker is gone: a dead process of this host, or a heartbeat silent
+    for longer than the limit (derived from DUBSITE_HEARTBEAT_SECONDS)."""
+    if job.state != JobState.RUNNING:
+        return False
+    if job.worker and worker_is_dead(job.worker):
+        return True
+    limit = limit if limit is not None else stale_after()
+    if limit is None:  # heartbeats off: only a dead process of this host can be told
+        return False
     beat = job.heartbeat or job.started
-    return job.state == JobState.RUNNING and (beat is None or now - beat > STALE_AFTER)
+    return beat is None or (now or timezone.now()) - beat > limit
 
 
-def jobs_recover_stale(*, stale_after: timedelta = STALE_AFTER) -> list[int]:
-    """Re-queue running jobs whose worker died; they resume at the stage that was interrupted."""
-    cutoff = timezone.now() - stale_after
+def _requeue_lost(job: Job, why: str) -> None:
+    """The lost run's open stage and pass are closed; the job goes back to the queue and
+    resumes at the stage that was interrupted (finished stages are skipped by fingerprint)."""
+    now = timezone.now()
+    stage = job.current_stage or "start-up"
+    StageRun.objects.filter(job=job, state=StageState.RUNNING).update(
+        state=StageState.FAILED, error="worker lost mid-stage", finished=now)
+    if job.recoveries >= MAX_RECOVERIES:
+        job.passes.filter(state=PassState.RUNNING).update(state=PassState.FAILED, error="worker lost", finished=now)
+        job.passes.filter(state=PassState.PENDING).update(state=PassState.SKIPPED)
+        job.state, job.finished, job.worker = JobState.FAILED, now, ""
+        job.error = (f"the worker was lost {job.recoveries + 1} times while running this job (last during {stage}); "
+                     "not re-queued again: look for out-of-memory kills or a queue timeout (DUBSITE_JOB_TIMEOUT), "
+                     "then retry")
+        job.save(update_fields=["state", "finished", "worker", "error"])
+        emit(job.pk, f"{why}; {job.error}", level="error")
+        audit.record(None, "job.recover", job, old={"state": JobState.RUNNING}, new={"state": job.state})
+        return
+    job.passes.filter(state=PassState.RUNNING).update(state=PassState.PENDING)
+    job.state, job.worker, job.heartbeat = JobState.QUEUED, "", None
+    job.recoveries += 1
+    job.save(update_fields=["state", "worker", "heartbeat", "recoveries"])
+    emit(job.pk, f"{why} during {stage}; re-queued to resume (recovery {job.recoveries} of {MAX_RECOVERIES})",
+         level="warning")
+    audit.record(None, "job.recover", job, old={"state": JobState.RUNNING}, new={"state": job.state, "requeued": True})
+    transaction.on_commit(lambda pk=job.pk: enqueue(pk))
+
+
+def jobs_recover_stale(*, stale_after: timedelta | None = None) -> list[int]:
+    """Re-queue running jobs whose worker died: at once when it was a process of this host
+    (a cluster starting here calls this), else once its heartbeat is stale. Runs on the
+    schedule and whenever a django-q2 worker process starts."""
+    now = timezone.now()
     recovered = []
     with transaction.atomic():
-        for job in Job.objects.select_for_update().filter(state=JobState.RUNNING).filter(
-                Q(heartbeat__lt=cutoff) | Q(heartbeat__isnull=True, started__lt=cutoff)):
-            emit(job.pk, f"worker lost during {job.current_stage or 'start-up'} (no heartbeat since "
-                         f"{job.heartbeat or job.started:%H:%M:%S}); re-queued to resume", level="warning")
-            audit.record(None, "job.recover", job, old={"state": job.state}, new={"requeued": True})
+        for job in Job.objects.select_for_update().filter(state=JobState.RUNNING).order_by("pk"):
+            if job.worker and worker_is_dead(job.worker):
+                why = "worker process gone (seen on its host)"
+            elif is_stale(job, now, stale_after):
+                why = f"worker lost (no heartbeat since {job.heartbeat or job.started:%H:%M:%S})"
+            else:
+                continue
+            _requeue_lost(job, why)
             recovered.append(job.pk)
-            transaction.on_commit(lambda pk=job.pk: enqueue(pk))
     return recovered
 
 
@@ -114,11 +187,13 @@ def job_retry(*, actor, job: Job, context=None, enqueue_task: bool = True) -> Jo
         if job.state not in RETRYABLE_STATES and not is_stale(job):
             raise Conflict(f"only failed, errored or cancelled jobs can be retried (job {job.pk} is {job.state})",
                            fields={"state": job.state})
-        if Job.objects.filter(episode_id=job.episode_id, state__in=ACTIVE_STATES).exclude(pk=job.pk).exists():
-            raise Conflict("another job of this episode is queued or running", fields={"episode": "busy"})
         old = {"state": job.state, "error": job.error}
+        if job.state == JobState.RUNNING:  # a lost worker's job: close what it left open
+            StageRun.objects.filter(job=job, state=StageState.RUNNING).update(
+                state=StageState.FAILED, error="worker lost mid-stage", finished=timezone.now())
         job.state, job.error, job.cancel_requested, job.finished = JobState.QUEUED, "", False, None
-        job.save(update_fields=["state", "error", "cancel_requested", "finished"])
+        job.recoveries, job.worker = 0, ""
+        _save_active(job, ["state", "error", "cancel_requested", "finished", "recoveries", "worker"])
         job.passes.exclude(state=PassState.SUCCEEDED).update(state=PassState.PENDING, error="")
         audit.record(actor, "job.retry", job, old=old, new={"state": job.state}, context=context)
         if enqueue_task:
@@ -136,11 +211,10 @@ def job_rerun_pass2(*, actor, job: Job, context=None, enqueue_task: bool = True)
             raise Conflict(f"pass 2 needs a finished pass 1 (job {job.pk} is {job.state})", fields={"state": job.state})
         if not job.passes.filter(number=1, state=PassState.SUCCEEDED).exists():
             raise Conflict("pass 1 did not finish", fields={"pass": "1"})
-        if Job.objects.filter(episode_id=job.episode_id, state__in=ACTIVE_STATES).exclude(pk=job.pk).exists():
-            raise Conflict("another job of this episode is queued or running", fields={"episode": "busy"})
         old = {"state": job.state, "two_pass": job.two_pass}
         job.two_pass, job.state, job.error, job.cancel_requested, job.finished = True, JobState.QUEUED, "", False, None
-        job.save(update_fields=["two_pass", "state", "error", "cancel_requested", "finished"])
+        job.recoveries, job.worker = 0, ""
+        _save_active(job, ["two_pass", "state", "error", "cancel_requested", "finished", "recoveries", "worker"])
         Pass.objects.update_or_create(job=job, number=2, defaults={"state": PassState.PENDING, "error": ""})
         audit.record(actor, "job.rerun_pass2", job, old=old, new={"state": job.state, "two_pass": True},
                      context=context)

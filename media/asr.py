@@ -127,7 +127,8 @@ class WhisperAsr:
     def transcribe(self, source: Source, *, sample_rate: int | None = None, language: str | None = None,
                    task: str = "transcribe", clip: tuple[float, float] | None = None, channel: int | None = None,
                    beam_size: int = 5, vad_filter: bool = True, word_timestamps: bool = True,
-                   initial_prompt: str | None = None) -> Transcript:
+                   initial_prompt: str | None = None, progress=None) -> Transcript:
+        """`progress(fraction)`, when given, is called as decoding moves through the audio."""
         if task not in TASKS:
             raise MediaError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
         language = check_language(language)
@@ -149,7 +150,12 @@ class WhisperAsr:
                 segments, info = model.transcribe(
                     samples, language=language, task=task, beam_size=beam_size, word_timestamps=word_timestamps,
                     vad_filter=vad_filter, initial_prompt=initial_prompt)
-                segments = list(segments)  # the generator does the decoding
+                decoded = []
+                for seg in segments:  # the generator does the decoding, segment by segment
+                    decoded.append(seg)
+                    if progress is not None and duration > 0:
+                        progress(min(float(seg.end) / duration, 1.0))
+                segments = decoded
         except (RuntimeError, ValueError) as exc:
             raise EngineFailed(f"faster-whisper failed: {exc}") from exc
         out = [_segment(s, offset, offset + duration) for s in segments]

@@ -19,9 +19,13 @@ from . import ffmpeg
 from .config import ffmpeg_timeout
 from .errors import InvalidMediaError, MediaError
 
-__all__ = ["Loudness", "measure", "measure_array", "SILENCE_LUFS"]
+__all__ = ["Loudness", "measure", "measure_array", "SILENCE_LUFS", "SILENCE_DBTP"]
 
 SILENCE_LUFS = -70.0  # what the gate reports for silence
+# ebur128 reports the peak of digital silence as -inf; a meter bottoms out instead. -144 dB is
+# below the quietest step a 24-bit file can hold, so "silent" reads as a number every JSON
+# store accepts (PostgreSQL refuses -Infinity) and still sorts below any real signal.
+SILENCE_DBTP = -144.0
 
 
 @dataclass(frozen=True)
@@ -36,26 +40,25 @@ class Loudness:
         return self.integrated_lufs <= SILENCE_LUFS + 0.05
 
     def as_dict(self) -> dict:
-        def r(v: float) -> float | None:
-            return round(v, 2) if math.isfinite(v) else None
-
-        return {"integrated_lufs": r(self.integrated_lufs), "true_peak_dbtp": r(self.true_peak_dbtp),
-                "lra": r(self.lra), "threshold_lufs": r(self.threshold_lufs)}
+        return {"integrated_lufs": round(self.integrated_lufs, 2), "true_peak_dbtp": round(self.true_peak_dbtp, 2),
+                "lra": round(self.lra, 2), "threshold_lufs": round(self.threshold_lufs, 2)}
 
     def __str__(self) -> str:
-        peak = f"{self.true_peak_dbtp:.1f}" if math.isfinite(self.true_peak_dbtp) else "-inf"
-        return f"{self.integrated_lufs:.1f} LUFS integrated, {peak} dBTP true peak, LRA {self.lra:.1f} LU"
+        return (f"{self.integrated_lufs:.1f} LUFS integrated, {self.true_peak_dbtp:.1f} dBTP true peak, "
+                f"LRA {self.lra:.1f} LU")
 
 
 _FILTER = "ebur128=peak=true:dualmono=true:framelog=verbose"  # verbose: no per-frame lines at info
 _NUM = r"(-?(?:inf|[0-9.]+))"
 
 
-def _value(summary: str, label: str, unit: str) -> float:
+def _value(summary: str, label: str, unit: str, floor: float) -> float:
+    """A figure of the summary; silence (-inf, or under the meter's floor) reads as the floor."""
     match = re.search(rf"{label}:\s+{_NUM}\s+{unit}", summary)
     if not match:
         raise MediaError(f"ebur128 summary lacks {label}")
-    return float(match.group(1))
+    value = float(match.group(1))
+    return max(value, floor) if math.isfinite(value) else floor
 
 
 def parse_summary(stderr: str) -> Loudness:
@@ -64,10 +67,10 @@ def parse_summary(stderr: str) -> Loudness:
     if idx < 0:
         raise MediaError("ebur128 printed no summary (no audio decoded?)")
     summary = stderr[idx:]
-    integrated = _value(summary, "I", "LUFS")
-    threshold = _value(summary, "Threshold", "LUFS")
-    lra = _value(summary, "LRA", "LU")
-    peak = _value(summary, "Peak", "dBFS")
+    integrated = _value(summary, "I", "LUFS", SILENCE_LUFS)
+    threshold = _value(summary, "Threshold", "LUFS", SILENCE_LUFS)
+    lra = _value(summary, "LRA", "LU", 0.0)
+    peak = _value(summary, "Peak", "dBFS", SILENCE_DBTP)
     return Loudness(integrated, peak, lra, threshold)
 
 

@@ -45,7 +45,9 @@ class MixResult:
 
     def as_dict(self) -> dict:
         def r(v):
-            return round(v, 2) if isinstance(v, float) and math.isfinite(v) else v
+            if isinstance(v, float):
+                return round(v, 2) if math.isfinite(v) else None
+            return v
 
         return {k: (str(v) if isinstance(v, Path) else r(v)) for k, v in self.__dict__.items()}
 

@@ -22,7 +22,8 @@ class AsrStage:
         rel, label = analysis_input(ctx)
         language = ctx.job.episode.season.series.source_language
         try:
-            transcript = transcribe(ctx.local(rel), model=ctx.settings.asr_model, language=language)
+            transcript = transcribe(ctx.local(rel), model=ctx.settings.asr_model, language=language,
+                                    progress=ctx.advance)
         except EngineUnavailable as exc:
             raise JobFailure(f"speech recognition for {language!r} is not possible here: {exc}") from exc
         ctx.workspace.path("transcript.json").write_text(json.dumps(transcript.as_dict(), indent=2))

@@ -5,6 +5,7 @@ call the same `run`. A stage reads earlier stages' outputs from `ctx.outputs[<st
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -50,6 +51,19 @@ class StageContext:
 
     def event(self, message: str, *, level: int = logging.INFO, data: dict | None = None) -> None:
         self.log.log(level, message, extra={"data": data or {}, "stage": self.stage})
+
+    @contextlib.contextmanager
+    def optional(self, step: str):
+        """An optional step (keeping series refs, fetching them, previews, QC) never turns a
+        good dub into an error: its failure is logged with the reason and the stage goes on.
+        Cancels and stops still propagate."""
+        try:
+            yield
+        except (JobCancelled, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - optional by design; the reason goes to the job log
+            self.log.warning("%s skipped: %s: %s", step, exc.__class__.__name__, exc, exc_info=True,
+                             extra={"stage": self.stage, "data": {"optional": step}})
 
     def advance(self, fraction: float) -> None:
         """Report progress inside a long stage (0..1); the job's overall progress follows."""

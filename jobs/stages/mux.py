@@ -47,6 +47,7 @@ class MuxStage:
         qc = {"pass": n, "loudness": ctx.out("mix")["loudness"], "overruns": ctx.out("tts")["overruns"],
               "separation_degraded": ctx.out("separate")["degraded"],
               "needs_translation": sum(1 for s in rows if "needs_translation" in s.flags),
+              "lines": len(rows), "nothing_to_dub": not any(s.target_text.strip() for s in rows),
               "source_duration": ctx.out("extract")["duration"],
               "dub_duration": {k: round(r.duration, 3) for k, r in results.items()}}
         ctx.workspace.path(f"{folder}/qc.json").write_text(json.dumps(qc, indent=2))

@@ -45,6 +45,7 @@ class RefsStage:
                         "clone_path": f"{FOLDER}/{r.clone_path}" if r.clone_path else None,
                         "seconds": r.seconds, "method": r.method, "reason": r.reason, "f0_hz": r.f0_hz}
                     for k, r in refs.items()}
-        keep_series_refs(ctx, speakers)
+        with ctx.optional("keeping series refs"):
+            keep_series_refs(ctx, speakers)
         outputs = {"folder": FOLDER, "stored": stored, "speakers": speakers}
         return StageResult(outputs=outputs, engines={"vad": "silero|energy", "method": "concatenate-by-score"})

@@ -51,11 +51,16 @@ class TtsStage:
         job, n = ctx.job, ctx.pass_number
         folder = f"tts/pass{n}"
         segments = [s for s in _segments(job) if s.target_text.strip()]
+        if not segments:  # silence, noise, music only: a clean dub of the background, not an error
+            ctx.event(f"tts pass {n}: nothing to dub (no speech was found); the dub is the background alone")
         speakers = list(dict.fromkeys(s.diar_label for s in segments))
         characters = {s.diar_label: (s.character.code if s.character_id else "") for s in segments}
         saved = {s.diar_label: (s.character.voice_settings or {}).get("voice", "") for s in segments if s.character_id}
         refs = ctx.out("refs")["speakers"]
-        fetched = fetch_series_refs(ctx, segments, refs) if n >= 2 else {}
+        fetched = {}
+        if n >= 2:
+            with ctx.optional("series refs"):
+                fetched = fetch_series_refs(ctx, segments, refs)
         refs = {**refs, **fetched}
         talk = {}
         for seg in segments:

@@ -1,13 +1,15 @@
 """The runner: first real stage (probe + extract), clear failures, cancel, retry, idempotence."""
 from __future__ import annotations
 
+import socket
+
 import pytest
 import soundfile as sf
 
 from jobs.artifacts import Workspace, storage_name
 from jobs.models import Job, JobEvent, JobState, PassState, StageRun, StageState
 from jobs.runner import run_job
-from jobs.services import job_cancel, job_retry, job_submit
+from jobs.services import job_cancel, job_retry, job_submit, jobs_recover_stale
 from tests.factories import make_episode, make_user
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +62,9 @@ def test_a_stage_with_unchanged_inputs_is_skipped_on_resume(tmp_path):
     job = submit(make_episode(tmp_path))
     run_job(job.pk)
     job.passes.update(state=PassState.RUNNING)
-    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING)
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, worker=f"{socket.gethostname()}:999999999:0")
+    assert run_job(job.pk) is None  # a running job is its worker's: a duplicate queue entry does nothing
+    assert jobs_recover_stale() == [job.pk]  # that worker's process is gone from this host
     assert run_job(job.pk) == JobState.SUCCEEDED
     assert StageRun.objects.filter(job=job, name="extract").count() == 1
     assert JobEvent.objects.filter(job=job, message__startswith="extract: resumed (inputs unchanged").exists()
