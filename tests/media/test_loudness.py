@@ -7,7 +7,7 @@ import soundfile as sf
 
 from media.cli import main
 from media.errors import InvalidMediaError
-from media.loudness import measure, measure_array
+from media.loudness import SILENCE_DBTP, SILENCE_LUFS, measure, measure_array
 
 SR = 48000
 
@@ -48,6 +48,18 @@ def test_silence_and_file_agree_with_array(tmp_path):
     x = sine(-30.0)
     sf.write(tmp_path / "s.wav", x, SR, subtype="FLOAT")
     assert measure(tmp_path / "s.wav").integrated_lufs == pytest.approx(measure_array(x, SR).integrated_lufs, abs=0.05)
+
+
+def test_silence_reads_as_the_meters_floor_not_infinity():
+    """PostgreSQL refuses -Infinity in JSON: the level of silence is a number at the floor."""
+    import json
+
+    level = measure_array(np.zeros(SR * 3, np.float32), SR)
+    assert (level.integrated_lufs, level.true_peak_dbtp, level.lra) == (SILENCE_LUFS, SILENCE_DBTP, 0.0)
+    assert json.loads(json.dumps(level.as_dict(), allow_nan=False))["true_peak_dbtp"] == SILENCE_DBTP
+    assert "-144.0 dBTP" in str(level)
+    quiet = measure_array(sine(-60.0), SR)  # a real, very quiet signal still reads above the floor
+    assert quiet.true_peak_dbtp > SILENCE_DBTP + 60
 
 
 def test_eval_recording(eval_dir):
