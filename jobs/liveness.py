@@ -5,7 +5,9 @@
   even if the pid was reused since (the start time differs).
 - Any host: the worker refreshes `Job.heartbeat` every DUBSITE_HEARTBEAT_SECONDS; a job silent
   for STALE_BEATS beats counts as lost. Many beats, because a false "lost" would run one job
-  twice; the scheduled recovery adds its interval (RECOVER_EVERY_MINUTES) on top.
+  twice. It is found by the scheduled recovery (every RECOVER_EVERY_MINUTES, when a worker is
+  free) or by any running job's heartbeat thread (every 6 beats, when all workers are busy),
+  whichever comes first; the worst case adds the schedule's delay on top.
 """
 from __future__ import annotations
 

@@ -90,17 +90,27 @@ def _end_safely(job: Job, state: str, error: str = "") -> None:
 
 
 class _Heartbeat(threading.Thread):
-    """Refreshes job.heartbeat while a stage runs, so a dead worker can be told from a slow stage."""
+    """Refreshes job.heartbeat while a stage runs, so a dead worker can be told from a slow stage.
+    Every RECOVER_EVERY_BEATS beats it also looks for other workers' lost jobs: the scheduled
+    recovery task would wait behind this long job when every worker of the cluster is busy."""
+
+    RECOVER_EVERY_BEATS = 6
 
     def __init__(self, job_id: int):
         super().__init__(daemon=True, name=f"heartbeat-{job_id}")
         self.job_id, self.stop = job_id, threading.Event()
 
     def run(self) -> None:
+        from .services import jobs_recover_stale
+
+        beats = 0
         try:
             while not self.stop.wait(settings.DUBSITE_HEARTBEAT_SECONDS):
+                beats += 1
                 try:
                     Job.objects.filter(pk=self.job_id).update(heartbeat=timezone.now())
+                    if beats % self.RECOVER_EVERY_BEATS == 0:
+                        jobs_recover_stale()
                 except DatabaseError as exc:  # a busy database must not stop the job; the next beat retries
                     log.warning("heartbeat of job %s not written: %s", self.job_id, exc)
         finally:
