@@ -302,3 +302,30 @@ def test_an_optional_step_logs_its_failure_and_the_stage_goes_on(tmp_path):
         with ctx.optional("previews"):
             raise JobCancelled()
     assert json.dumps(records[0].data)  # the job log's data stays JSON
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_workers_heartbeat_finds_another_hosts_lost_job(tmp_path, settings):
+    """When every worker is busy, the scheduled recovery waits; running jobs' heartbeats look too."""
+    import time
+
+    from jobs.runner import _Heartbeat
+
+    settings.DUBSITE_HEARTBEAT_SECONDS = 0.05  # stale after 0.6 s; recovery checks every 0.3 s
+    mine = submit(make_episode(tmp_path))
+    lost = submit(make_episode(tmp_path))
+    long_ago = timezone.now() - timedelta(hours=1)
+    Job.objects.filter(pk=mine.pk).update(state=JobState.RUNNING, worker=worker_identity(), heartbeat=long_ago)
+    Job.objects.filter(pk=lost.pk).update(state=JobState.RUNNING, worker="another-host:1:0", heartbeat=long_ago)
+    beat = _Heartbeat(mine.pk)
+    beat.start()
+    try:
+        deadline = time.monotonic() + 10
+        while Job.objects.get(pk=lost.pk).state == JobState.RUNNING:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        beat.stop.set()
+        beat.join(timeout=5)
+    assert Job.objects.get(pk=lost.pk).state == JobState.QUEUED
+    assert Job.objects.get(pk=mine.pk).state == JobState.RUNNING  # its own beat kept it alive
