@@ -18,7 +18,7 @@ class DiarizeStage:
     def run(self, ctx: StageContext) -> StageResult:
         rel, label = analysis_input(ctx)
         ctx.event(f"diarize: input={label}")
-        result = diarize(ctx.local(rel))  # the registry's order; a missing engine falls through with its reason
+        result = diarize(ctx.local(rel), progress=ctx.advance)  # the registry's order; a missing engine falls through with its reason
         public = result.as_dict()
         ctx.workspace.path("diarization.json").write_text(json.dumps(public, indent=2))
         work = {**public, "input": str(ctx.local(rel)), "input_kind": label}

@@ -43,9 +43,10 @@ def _check_bounds(min_speakers, max_speakers, num_speakers) -> None:
 
 def diarize(source: Source, sample_rate: int | None = None, *, engine: str | None = None,
             embedding: str | None = None, min_speakers: int | None = None, max_speakers: int | None = None,
-            num_speakers: int | None = None, smoothing: bool = True) -> Diarization:
+            num_speakers: int | None = None, smoothing: bool = True, progress=None) -> Diarization:
     """Diarize a file (or a mono array with its rate). Raises InvalidMediaError for unusable
-    input; silent audio gives a Diarization with no turns."""
+    input; silent audio gives a Diarization with no turns. `progress(fraction)`, when given,
+    follows the engine's steps."""
     _check_bounds(min_speakers, max_speakers, num_speakers)
     samples = load_mono_16k(source, sample_rate)
     seconds = len(samples) / SAMPLE_RATE
@@ -60,7 +61,7 @@ def diarize(source: Source, sample_rate: int | None = None, *, engine: str | Non
         return Diarization([], chosen.name, 0, ["silent input", chosen.describe()])
     (turns, info), selection = reg.run(
         lambda e: e.diarize(samples, uri=uri, min_speakers=min_speakers, max_speakers=max_speakers,
-                            num_speakers=num_speakers))
+                            num_speakers=num_speakers, progress=progress))
     turns = [Turn(max(0.0, t.start), min(seconds, t.end), t.speaker) for t in turns if t.end > t.start]
     if smoothing:
         turns = smooth(turns)

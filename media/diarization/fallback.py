@@ -83,7 +83,8 @@ class WindowClustering:
         return True, f"VAD + {engine.name} window embeddings + clustering"
 
     def diarize(self, samples: np.ndarray, *, uri: str = "audio", min_speakers=None, max_speakers=None,
-                num_speakers=None) -> tuple[list[Turn], str]:
+                num_speakers=None, progress=None) -> tuple[list[Turn], str]:
+        """`progress` is accepted for the common interface; this engine is fast and reports none."""
         engine = self._engine()
         regions, vad_sel = vad_registry().run(lambda e: e.detect(samples, SAMPLE_RATE))
         duration = len(samples) / SAMPLE_RATE

@@ -62,6 +62,23 @@ def _turns(annotation) -> list[Turn]:
             for seg, _, label in annotation.itertracks(yield_label=True)]
 
 
+# where each pyannote step sits in the whole run, by its share of the time on a CPU
+_STEPS = {"segmentation": (0.0, 0.3), "embeddings": (0.3, 0.95)}
+
+
+def _hook(progress):
+    """pyannote's `hook(step_name, artifact, file=, total=, completed=)` as a 0..1 fraction."""
+    if progress is None:
+        return None
+
+    def hook(step_name, step_artifact, file=None, total=None, completed=None):
+        lo, hi = _STEPS.get(step_name, (None, None))
+        if lo is not None and total:
+            progress(lo + (hi - lo) * min(float(completed or 0) / float(total), 1.0))
+
+    return hook
+
+
 def _bounds(min_speakers, max_speakers, num_speakers) -> dict:
     return {k: v for k, v in (("min_speakers", min_speakers), ("max_speakers", max_speakers),
                               ("num_speakers", num_speakers)) if v}
@@ -164,7 +181,7 @@ class PyannoteOffline:
         return True, f"segmentation-3.0 + {engine.name} embeddings"
 
     def diarize(self, samples: np.ndarray, *, uri: str = "audio", min_speakers=None, max_speakers=None,
-                num_speakers=None) -> tuple[list[Turn], str]:
+                num_speakers=None, progress=None) -> tuple[list[Turn], str]:
         seg_dir, reason = modelpaths.pyannote_segmentation()
         if seg_dir is None:
             raise EngineUnavailable(reason)
@@ -174,7 +191,8 @@ class PyannoteOffline:
         pipeline = model_cache.get(key, lambda: _offline_pipeline(seg_dir, engine, params, self.step))
         try:
             with _lock:
-                annotation = pipeline(_file(samples, uri), **_bounds(min_speakers, max_speakers, num_speakers))
+                annotation = pipeline(_file(samples, uri), hook=_hook(progress),
+                                      **_bounds(min_speakers, max_speakers, num_speakers))
         except (RuntimeError, ValueError) as exc:
             raise EngineFailed(f"pyannote offline diarization failed: {exc}") from exc
         return _turns(annotation), f"embeddings={engine.model_id} clustering={params}"
@@ -202,14 +220,15 @@ class PyannoteFull:
         return True, f"pyannote pipeline in {path}"
 
     def diarize(self, samples: np.ndarray, *, uri: str = "audio", min_speakers=None, max_speakers=None,
-                num_speakers=None) -> tuple[list[Turn], str]:
+                num_speakers=None, progress=None) -> tuple[list[Turn], str]:
         path, reason = modelpaths.pyannote_pipeline()
         if path is None:
             raise EngineUnavailable(reason)
         pipeline = model_cache.get(f"diar:full:{path}", lambda: _full_pipeline(path))
         try:
             with _lock:
-                output = pipeline(_file(samples, uri), **_bounds(min_speakers, max_speakers, num_speakers))
+                output = pipeline(_file(samples, uri), hook=_hook(progress),
+                                  **_bounds(min_speakers, max_speakers, num_speakers))
         except (RuntimeError, ValueError) as exc:
             raise EngineFailed(f"pyannote pipeline failed: {exc}") from exc
         annotation = getattr(output, "speaker_diarization", output)  # 4.x returns DiarizeOutput

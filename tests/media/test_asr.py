@@ -122,3 +122,9 @@ def test_cli_writes_json(eval_dir, tmp_path):
     data = json.loads(out.read_text())
     assert data["language"] == "en" and data["segments"][0]["words"]
     assert main(["transcribe", str(eval_dir / "jfk.flac"), "--language", "zz", "--json", str(out)]) == 1
+
+
+def test_progress_moves_through_the_audio(eval_dir):
+    seen = []
+    asr.transcribe(eval_dir / "sample.wav", progress=seen.append)
+    assert len(seen) >= 2 and seen == sorted(seen) and 0 < seen[0] < 1 and seen[-1] >= 0.8, seen

@@ -229,3 +229,13 @@ def test_cli_writes_rttm(eval_dir, tmp_path):
     turns = read_rttm(out)["sample"]
     assert len({t.speaker for t in turns}) == 2
     assert main(["diarize", str(eval_dir / "sample.wav"), "--engine", "nope", "--rttm", str(out)]) == 1
+
+
+@pytest.mark.slow
+def test_progress_follows_the_offline_pipeline(eval_dir):
+    """A long episode's diarization moves the job's progress bar instead of freezing it."""
+    _offline_ready()
+    seen = []
+    diarization.diarize(eval_dir / "sample.wav", engine="pyannote-offline", progress=seen.append)
+    assert len(seen) >= 3 and seen == sorted(seen), seen
+    assert seen[0] < 0.3 and 0.9 <= seen[-1] <= 1.0
