@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete
 
 
 class JobsConfig(AppConfig):
     name = "jobs"
     verbose_name = "Jobs"
+
+    def ready(self) -> None:
+        from .lifecycle import delete_job_files
+        from .models import Job
+
+        post_delete.connect(delete_job_files, sender=Job, dispatch_uid="jobs.job_files")

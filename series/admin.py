@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from dubsite.admin_base import DeletesOwnedRows
+
 from .models import Character, Episode, Season, Series
 
 
@@ -9,7 +11,7 @@ class SeasonInline(admin.TabularInline):
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin):
+class SeriesAdmin(DeletesOwnedRows, admin.ModelAdmin):
     list_display = ("title", "slug", "source_language", "target_language", "default_mode", "voice_memory", "privacy_mode", "created")
     list_filter = ("default_mode", "voice_memory", "privacy_mode", "source_language", "target_language")
     search_fields = ("title", "slug")
@@ -25,7 +27,7 @@ class SeasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Episode)
-class EpisodeAdmin(admin.ModelAdmin):
+class EpisodeAdmin(DeletesOwnedRows, admin.ModelAdmin):
     list_display = ("__str__", "season", "number", "title", "duration", "source_name", "created")
     list_filter = ("season__series",)
     search_fields = ("title", "source_name", "season__series__title")
