@@ -1,5 +1,5 @@
 """Deleting a series deletes its files (after the commit, through the storage API): episode
-sources, job artifacts, work folders, encrypted refs; a rollback deletes nothing."""
+sources, job artifacts, kept work folders, encrypted refs; a rollback deletes nothing."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,8 +33,8 @@ def tone_wav(path: Path, seconds: float = 3.0, rate: int = 22050) -> Path:
 
 
 def dubbed_series(tmp_path, monkeypatch, slug: str) -> tuple[Series, list[Job]]:
-    """A series after real jobs: one succeeded, one failed in asr (artifacts in storage, work
-    folders), and a character's encrypted series ref."""
+    """A series after real jobs: one succeeded (artifacts in storage), one failed in asr (its work
+    folder kept for debugging), and a character's encrypted series ref."""
     series = make_series(slug=slug)
     operator = make_user("operator")
     done = job_submit(actor=operator, episode=make_episode(tmp_path, series, number=1), mode="low", two_pass=False,
@@ -67,6 +67,7 @@ def test_service_delete_removes_every_file_of_the_series(tmp_path, monkeypatch, 
     series, jobs = dubbed_series(tmp_path, monkeypatch, "doomed")
     during = files_under(media, work)
     assert kinds(set(during) - set(before), media, work) == {"episodes", "jobs", "voices", "work"}
+    assert (work / f"job_{jobs[1].pk}").is_dir() and not (work / f"job_{jobs[0].pk}").exists()
 
     with django_capture_on_commit_callbacks(execute=True):
         series_delete(actor=make_user("admin"), series=series)
