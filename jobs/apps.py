@@ -7,7 +7,10 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
-        from .lifecycle import delete_job_files
+        from series.hooks import register_delete_guard
+
+        from .lifecycle import active_jobs_guard, delete_job_files
         from .models import Job
 
         post_delete.connect(delete_job_files, sender=Job, dispatch_uid="jobs.job_files")
+        register_delete_guard(active_jobs_guard)  # no series delete while its jobs run

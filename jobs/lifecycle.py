@@ -7,6 +7,7 @@
   published to storage, and `Workspace.ensure_local` fetches it back.
 - Its artifacts in storage (`jobs/<id>/`) and its work folder go with its row, after the commit
   (`delete_job_files`, a post_delete receiver, so a series or episode delete cascades to them).
+- A series with a queued or running job cannot be deleted (`active_jobs_guard`).
 """
 from __future__ import annotations
 
@@ -25,11 +26,11 @@ from dubsite import audit
 from dubsite.storage import delete_tree, delete_tree_after_commit, dir_size, remove_dir, remove_dir_after_commit
 
 from .artifacts import Workspace
-from .models import Job, JobState
+from .models import ACTIVE_STATES, Job, JobState
 
 __all__ = ["release_workspace", "keep_failed_for", "stale_workspaces", "release_expired_workspaces",
            "workspaces_clean", "delete_job_files", "forget_deleted_job", "run_tolerating_deletion",
-           "StaleWorkspace", "REMOVED_AT_ONCE", "KEPT_AFTER"]
+           "active_jobs_guard", "StaleWorkspace", "REMOVED_AT_ONCE", "KEPT_AFTER"]
 
 log = logging.getLogger("jobs.lifecycle")
 
@@ -159,3 +160,16 @@ def run_tolerating_deletion(run, job_id: int):
         log.warning("job %s was deleted while it ran; its worker stopped and removed what it had written", job_id)
         forget_deleted_job(job_id)
         return None
+
+
+def active_jobs_guard(series) -> list[str]:
+    """series.hooks delete guard: a series whose jobs are queued or running stays. Every job row of
+    the series is locked, so neither a worker's claim nor a retry can slip in before the delete."""
+    jobs = list(Job.objects.select_for_update(of=("self",)).filter(episode__season__series=series)
+                .order_by("pk").values_list("pk", "state"))
+    active = [f"#{pk} ({state})" for pk, state in jobs if state in ACTIVE_STATES]
+    if not active:
+        return []
+    return [f"job{'s' if len(active) > 1 else ''} {', '.join(active)} "
+            f"{'are' if len(active) > 1 else 'is'} queued or running; cancel {'them' if len(active) > 1 else 'it'} "
+            "first"]

@@ -1,5 +1,6 @@
 """Deleting a series deletes its files (after the commit, through the storage API): episode
-sources, job artifacts, kept work folders, encrypted refs; a rollback deletes nothing."""
+sources, job artifacts, kept work folders, encrypted refs; a rollback deletes nothing; a series
+whose jobs are queued or running is refused (409) and keeps everything."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,13 +12,15 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.test import Client
 
+from dubsite.errors import Conflict
+from dubsite.models import AuditEvent
 from jobs.models import Job, JobState
 from jobs.runner import run_job
-from jobs.services import job_submit
+from jobs.services import job_cancel, job_submit
 from jobs.stages import JobFailure
 from jobs.stages.asr import AsrStage
 from media.audio import save
-from series.models import Series
+from series.models import Episode, Season, Series
 from series.services import character_create, series_delete
 from tests.conftest import files_under
 from tests.factories import make_episode, make_series, make_user
@@ -114,6 +117,46 @@ def test_a_rolled_back_delete_removes_nothing(tmp_path, isolated_storage, django
     assert Series.objects.filter(slug="kept").exists() and VoiceRef.objects.filter(pk=ref.pk).exists()
 
 
+@pytest.mark.parametrize("state", [JobState.QUEUED, JobState.RUNNING])
+def test_delete_refused_while_a_job_is_active(state, tmp_path, isolated_storage, django_capture_on_commit_callbacks):
+    media, work = isolated_storage
+    series = make_series(slug="busy")
+    episode = make_episode(tmp_path, series)
+    job = job_submit(actor=make_user("operator"), episode=episode, mode="low", enqueue_task=False)
+    Job.objects.filter(pk=job.pk).update(state=state)
+    before = files_under(media, work)
+    admin = make_user("admin")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(Conflict) as refused:
+            series_delete(actor=admin, series=series)
+    assert f"#{job.pk} ({state})" in refused.value.message and "cancel it first" in refused.value.message
+    assert refused.value.status == 409
+
+    client = Client()
+    client.force_login(admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.delete("/api/series/busy")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "conflict" and f"#{job.pk}" in body["message"] and "cancel" in body["message"]
+    assert Series.objects.filter(pk=series.pk).exists() and Episode.objects.filter(pk=episode.pk).exists()
+    assert Job.objects.filter(pk=job.pk).exists() and files_under(media, work) == before
+    assert not AuditEvent.objects.filter(action="series.delete").exists()
+
+    # the admin's delete goes through the same service and says why
+    response = client.post(f"/admin/series/series/{series.pk}/delete/", {"post": "yes"}, follow=True)
+    assert "cannot be deleted now" in response.content.decode() and Series.objects.filter(pk=series.pk).exists()
+
+    if state == JobState.QUEUED:  # cancelled first, as the message says: now it goes
+        job_cancel(actor=admin, job=job)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.delete("/api/series/busy").status_code == 204
+        assert not Series.objects.filter(pk=series.pk).exists()
+        assert not Season.objects.filter(series_id=series.pk).exists()
+        assert not any(name.startswith(str(media / "episodes")) for name in files_under(media, work))
+
+
 def test_admin_delete_of_an_idle_series_removes_its_files(tmp_path, isolated_storage,
                                                           django_capture_on_commit_callbacks):
     media, work = isolated_storage
@@ -126,3 +169,4 @@ def test_admin_delete_of_an_idle_series_removes_its_files(tmp_path, isolated_sto
         response = client.post(f"/admin/series/series/{series.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302 and not Series.objects.filter(pk=series.pk).exists()
     assert files_under(media, work) == {}
+    assert AuditEvent.objects.filter(action="series.delete", target_id=str(series.pk)).exists()
