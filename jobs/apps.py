@@ -7,10 +7,11 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
-        from series.hooks import register_delete_guard
+        from series.hooks import register_delete_guard, register_usage_provider
 
-        from .lifecycle import active_jobs_guard, delete_job_files
+        from .lifecycle import active_jobs_guard, delete_job_files, job_disk_usage
         from .models import Job
 
         post_delete.connect(delete_job_files, sender=Job, dispatch_uid="jobs.job_files")
         register_delete_guard(active_jobs_guard)  # no series delete while its jobs run
+        register_usage_provider(job_disk_usage)

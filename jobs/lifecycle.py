@@ -20,17 +20,19 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError, transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from dubsite import audit
-from dubsite.storage import delete_tree, delete_tree_after_commit, dir_size, remove_dir, remove_dir_after_commit
+from dubsite.storage import (delete_tree, delete_tree_after_commit, dir_size, remove_dir, remove_dir_after_commit,
+                             tree_size)
 
 from .artifacts import Workspace
 from .models import ACTIVE_STATES, Job, JobState
 
 __all__ = ["release_workspace", "keep_failed_for", "stale_workspaces", "release_expired_workspaces",
            "workspaces_clean", "delete_job_files", "forget_deleted_job", "run_tolerating_deletion",
-           "active_jobs_guard", "StaleWorkspace", "REMOVED_AT_ONCE", "KEPT_AFTER"]
+           "active_jobs_guard", "job_disk_usage", "StaleWorkspace", "REMOVED_AT_ONCE", "KEPT_AFTER"]
 
 log = logging.getLogger("jobs.lifecycle")
 
@@ -49,7 +51,7 @@ def storage_prefix(job_id: int) -> str:
 
 def release_workspace(job: Job) -> None:
     """Called by the runner as a job ends, whatever the outcome. Removes the work folder (or keeps
-    it after a failure, see the module doc).
+    it after a failure, see the module doc) and records the job's disk use on its row.
 
     Never raises: it runs in the runner's `finally`, where an error would hide the job's own.
     A folder it could not remove is an orphan that `manage.py storage clean` finds."""
@@ -58,9 +60,13 @@ def release_workspace(job: Job) -> None:
     try:
         workspace = Workspace(job.pk)
         if job.state in KEPT_AFTER and keep_failed_for() > timedelta(0):
+            work, _ = dir_size(workspace.root)
             log.info("job %s %s: work folder kept %s for debugging", job.pk, job.state, keep_failed_for())
         else:
             remove_dir(workspace.root)
+            work = 0
+        stored, files = tree_size(storage_prefix(job.pk))
+        Job.objects.filter(pk=job.pk).update(stored_bytes=stored, stored_files=files, work_bytes=work)
     except Exception:  # cleanup must not turn an ended job into a crashed worker; clean retries it
         log.exception("could not release the work folder of job %s", job.pk)
 
@@ -120,6 +126,8 @@ def release_expired_workspaces(*, dry_run: bool = False, now: datetime | None = 
             if row is not None and not _expired(*row, stale.path, now or timezone.now()):
                 continue
             remove_dir(stale.path)
+            if row is not None:
+                Job.objects.filter(pk=stale.job_id).update(work_bytes=0)
         removed.append(stale)
     return removed
 
@@ -173,3 +181,14 @@ def active_jobs_guard(series) -> list[str]:
     return [f"job{'s' if len(active) > 1 else ''} {', '.join(active)} "
             f"{'are' if len(active) > 1 else 'is'} queued or running; cancel {'them' if len(active) > 1 else 'it'} "
             "first"]
+
+
+def job_disk_usage(series_ids) -> dict[int, dict[str, tuple[int, int]]]:
+    """series.hooks usage provider: job artifacts and kept work folders, from the jobs' rows."""
+    rows = (Job.objects.filter(episode__season__series_id__in=list(series_ids))
+            .values("episode__season__series_id")
+            .annotate(stored=Sum("stored_bytes"), files=Sum("stored_files"), work=Sum("work_bytes"),
+                      folders=Count("pk", filter=Q(work_bytes__gt=0)))
+            .order_by())
+    return {r["episode__season__series_id"]: {"job artifacts": (r["stored"] or 0, r["files"] or 0),
+                                              "work folders": (r["work"] or 0, r["folders"])} for r in rows}

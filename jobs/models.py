@@ -43,6 +43,12 @@ class Job(models.Model):
     finished = models.DateTimeField(null=True, blank=True)
     heartbeat = models.DateTimeField(null=True, blank=True,
                                      help_text="Refreshed by the worker while it runs; a stale one means the worker died.")
+    # Disk use, measured when the job ends (jobs/lifecycle.py), so pages sum it without listing storage.
+    stored_bytes = models.BigIntegerField(default=0, help_text="Bytes of jobs/<id>/ in storage when the job ended.")
+    stored_files = models.PositiveIntegerField(default=0,
+                                               help_text="Files of jobs/<id>/ in storage when the job ended.")
+    work_bytes = models.BigIntegerField(default=0, help_text="Bytes of its local work folder still on disk "
+                                                             "(kept a while after a failure; 0 once removed).")
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -9,9 +9,13 @@ class VoicesConfig(AppConfig):
     verbose_name = "Voice memory"
 
     def ready(self) -> None:
+        from series.hooks import register_usage_provider
+
         from .models import VoiceRef
+        from .selectors import voice_ref_usage
         from .services import delete_ref_blob
 
         # a ref's encrypted blob goes with its row, however it goes (privacy mode, a series or
         # character deleted by a cascade, the admin), after the commit
         post_delete.connect(delete_ref_blob, sender=VoiceRef, dispatch_uid="voices.ref_blob")
+        register_usage_provider(voice_ref_usage)

@@ -63,10 +63,12 @@ def voice_ref_store(*, actor, character: Character, wav: str | Path, source: str
                       fields={"file": "bad duration"})
     data = Path(wav).read_bytes()
     name = f"voices/{character.series.slug}/{character.code}/{uuid.uuid4().hex}.wav.fernet"
-    stored = default_storage.save(name, ContentFile(crypto.encrypt(data)))
+    token = crypto.encrypt(data)
+    stored = default_storage.save(name, ContentFile(token))
     try:
         with transaction.atomic():
-            ref = VoiceRef.objects.create(character=character, blob=stored, seconds=round(seconds, 3),
+            ref = VoiceRef.objects.create(character=character, blob=stored, blob_bytes=len(token),
+                                          seconds=round(seconds, 3),
                                           sample_rate=audio.sample_rate, sha256=hashlib.sha256(data).hexdigest(),
                                           source=source, source_job_id=job_id,
                                           created_by=actor if getattr(actor, "pk", None) else None)
@@ -119,7 +121,7 @@ def voice_refs_rotate(*, actor=None, context=None) -> int:
             token = crypto.rotate(fh.read())
         # new blob first, then the row, then the old blob: a crash at any point loses nothing
         fresh = default_storage.save(f"{ref.blob.rsplit('/', 1)[0]}/{uuid.uuid4().hex}.wav.fernet", ContentFile(token))
-        VoiceRef.objects.filter(pk=ref.pk).update(blob=fresh)
+        VoiceRef.objects.filter(pk=ref.pk).update(blob=fresh, blob_bytes=len(token))
         default_storage.delete(ref.blob)
         count += 1
     with transaction.atomic():

@@ -45,12 +45,15 @@ def fail_asr_once(monkeypatch):
     monkeypatch.setattr(AsrStage, "run", fail)
 
 
-def test_success_removes_the_work_folder(tmp_path, isolated_storage):
+def test_success_removes_the_work_folder_and_records_disk_use(tmp_path, isolated_storage):
     media, work = isolated_storage
     job = submit(make_episode(tmp_path, seconds=3.0), two_pass=False)
     assert run_job(job.pk) == JobState.SUCCEEDED
     assert not Workspace(job.pk).root.exists() and files_under(work) == {}
-    assert job_files(job, media)  # what it published stays
+    job.refresh_from_db()
+    stored = job_files(job, media)  # what it published stays
+    assert job.stored_bytes == sum(stored.values()) > 0 and job.stored_files == len(stored)
+    assert job.work_bytes == 0
 
 
 def test_keep_setting_zero_removes_a_failed_jobs_folder_at_once(tmp_path, monkeypatch, isolated_storage, settings):
