@@ -3,12 +3,14 @@ pass 2" work without it, a job's files go with its row, and a job deleted while 
 worker quietly."""
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
 import pytest
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from django_q.models import Schedule
@@ -51,9 +53,46 @@ def test_success_removes_the_work_folder_and_records_disk_use(tmp_path, isolated
     assert run_job(job.pk) == JobState.SUCCEEDED
     assert not Workspace(job.pk).root.exists() and files_under(work) == {}
     job.refresh_from_db()
-    stored = job_files(job, media)  # what it published stays
+    stored = job_files(job, media)
     assert job.stored_bytes == sum(stored.values()) > 0 and job.stored_files == len(stored)
     assert job.work_bytes == 0
+
+
+def test_a_failed_job_keeps_its_folder_until_clean_then_retry_succeeds(tmp_path, monkeypatch, isolated_storage,
+                                                                      settings):
+    media, work = isolated_storage
+    settings.DUBSITE_KEEP_FAILED_WORK_HOURS = 24
+    with monkeypatch.context() as m:
+        fail_asr_once(m)
+        job = submit(make_episode(tmp_path, seconds=3.0), two_pass=False)
+        assert run_job(job.pk) == JobState.FAILED
+    folder = Workspace(job.pk).root
+    assert (folder / "audio.wav").is_file()  # kept for debugging
+    job.refresh_from_db()
+    assert job.work_bytes == sum(files_under(folder).values()) > 0
+
+    out = io.StringIO()
+    call_command("storage", "clean", stdout=out)  # 0 h old: kept
+    assert folder.is_dir() and "no orphans" in out.getvalue()
+
+    Job.objects.filter(pk=job.pk).update(finished=timezone.now() - timedelta(hours=25))
+    out = io.StringIO()
+    call_command("storage", "clean", "--dry-run", stdout=out)
+    assert folder.is_dir() and f"would remove work folder {folder}" in out.getvalue()
+    call_command("storage", "clean", stdout=out)
+    assert not folder.exists() and f"removed work folder {folder}" in out.getvalue()
+    job.refresh_from_db()
+    assert job.work_bytes == 0
+    audit = AuditEvent.objects.filter(action="storage.clean").latest("id")
+    assert audit.actor is None and audit.actor_name == "system" and str(folder) in audit.new["removed"]
+
+    # retry: finished stages resume from what they published; no work folder needed
+    job_retry(actor=make_user("operator"), job=job, enqueue_task=False)
+    assert run_job(job.pk) == JobState.SUCCEEDED, Job.objects.get(pk=job.pk).error
+    for name in ("extract", "separate", "diarize", "identify", "refs"):
+        assert StageRun.objects.filter(job=job, name=name).count() == 1, name  # not redone
+    assert StageRun.objects.get(job=job, name="asr", state=StageState.SUCCEEDED)
+    assert not folder.exists()
 
 
 def test_keep_setting_zero_removes_a_failed_jobs_folder_at_once(tmp_path, monkeypatch, isolated_storage, settings):
