@@ -13,3 +13,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class DeletesOwnedRows:
+    """Mixin for the admin of a row that owns others (a job its passes, stage runs and events): the
+    owned rows' admins are read-only, so Django would refuse to delete the owner. The permission to
+    delete the owner is what counts; its rows go with it (and its files, see dubsite/storage.py)."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected

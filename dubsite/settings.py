@@ -116,6 +116,8 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("DUBSITE_MEDIA_ROOT", VAR_DIR / "media")).resolve()
 DUBSITE_WORK_DIR = Path(os.environ.get("DUBSITE_WORK_DIR", VAR_DIR / "work")).resolve()
+# A job's work folder goes when the job ends; after a failure it stays this long for debugging (0: goes at once).
+DUBSITE_KEEP_FAILED_WORK_HOURS = float(os.environ.get("DUBSITE_KEEP_FAILED_WORK_HOURS", "24"))
 
 # Storage: local disk by default; S3 (django-storages) when a bucket is configured.
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")

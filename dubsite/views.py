@@ -12,13 +12,17 @@ from django.shortcuts import render
 from dubsite.roles import has_perm
 from jobs.models import Job
 from series.models import Series
+from series.selectors import series_disk_usage
 
 
 @login_required
 def dashboard(request):
     if not has_perm(request.user, "series.view_series"):
         raise PermissionDenied("you have no role yet; ask an admin")
-    series = Series.objects.order_by("title")
+    series = list(Series.objects.order_by("title"))
+    usage = series_disk_usage(user=request.user, series_ids=[s.pk for s in series])  # a few queries for all
+    for s in series:
+        s.disk = usage[s.pk]
     jobs = Job.objects.select_related("episode__season__series").order_by("-created")[:20]
     return render(request, "dubsite/dashboard.html", {"series_list": series, "jobs": jobs})
 

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from dubsite.admin_base import ReadOnlyAdmin
+from dubsite.admin_base import DeletesOwnedRows, ReadOnlyAdmin
 from dubsite.audit import Context
 from dubsite.errors import ApplicationError
 
@@ -19,7 +19,7 @@ class PassInline(admin.TabularInline):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(DeletesOwnedRows, admin.ModelAdmin):
     list_display = ("id", "episode", "mode", "two_pass", "state", "progress", "current_stage", "created_by", "created", "finished")
     list_filter = ("state", "mode", "two_pass", "episode__season__series")
     search_fields = ("id", "episode__title", "episode__season__series__title", "error")

@@ -51,6 +51,12 @@ class Job(models.Model):
     worker = models.CharField(max_length=200, blank=True,
                               help_text="host:pid:start-time of the process running the job, so a cluster starting "
                                         "on that host can tell at once that it died.")
+    # Disk use, measured when the job ends (jobs/lifecycle.py), so pages sum it without listing storage.
+    stored_bytes = models.BigIntegerField(default=0, help_text="Bytes of jobs/<id>/ in storage when the job ended.")
+    stored_files = models.PositiveIntegerField(default=0,
+                                               help_text="Files of jobs/<id>/ in storage when the job ended.")
+    work_bytes = models.BigIntegerField(default=0, help_text="Bytes of its local work folder still on disk "
+                                                             "(kept a while after a failure; 0 once removed).")
 
     class Meta:
         ordering = ["-created", "-id"]

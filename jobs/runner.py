@@ -16,6 +16,7 @@ from django.utils import timezone
 from media.errors import MediaError
 
 from .events import JobEventHandler, emit, public
+from .lifecycle import release_workspace
 from .liveness import worker_identity
 from .models import EventLevel, Job, JobState, Pass, PassState, StageRun, StageState
 from .pipeline import run_passes
@@ -165,4 +166,5 @@ def run_job(job_id: int, *, on_stage=None) -> str | None:
         beat.stop.set()
         for lg in loggers:
             lg.removeHandler(handler)
+        release_workspace(job)  # work folder: gone now, or kept a while after a failure
     return job.state

@@ -5,16 +5,17 @@ from django.db import transaction
 from django.db.models import Max
 
 from dubsite import audit
-from dubsite.errors import Conflict, Invalid
+from dubsite.errors import Conflict, Invalid, NotFound
 from dubsite.roles import require
 
+from .hooks import delete_guards
 from .languages import LANGUAGES
 from .models import Character, Episode, Mode, Season, Series
 from .uploads import check_upload
 
 __all__ = [
-    "series_create", "series_update", "series_delete", "season_get_or_create", "episode_create",
-    "character_create", "character_update",
+    "series_create", "series_update", "series_delete", "check_series_deletable", "season_get_or_create",
+    "episode_create", "character_create", "character_update",
 ]
 
 SERIES_FIELDS = ("title", "source_language", "target_language", "default_mode", "voice_memory", "privacy_mode")
@@ -73,9 +74,27 @@ def series_update(*, actor, series: Series, context=None, **values) -> Series:
     return series
 
 
+def check_series_deletable(series: Series) -> None:
+    """Refuse (409) while anything registered in `series.hooks.delete_guards` objects, e.g. a
+    queued or running job of the series: a worker must not lose its rows mid-stage."""
+    reasons = [reason for guard in delete_guards for reason in guard(series)]
+    if reasons:
+        raise Conflict(f"series {series.slug} cannot be deleted now: {'; '.join(reasons)}",
+                       fields={"series": "busy"})
+
+
 def series_delete(*, actor, series: Series, context=None) -> None:
+    """Delete the series and everything in it. Its files (episode sources, job artifacts and work
+    folders, encrypted refs) are deleted after the commit by the apps' post_delete receivers."""
     require(actor, "series.delete_series", series)
     with transaction.atomic():
+        series = Series.objects.select_for_update().filter(pk=series.pk).first()
+        if series is None:
+            raise NotFound("the series was deleted meanwhile")
+        # Lock the episodes first: on PostgreSQL a job inserted for one of them now waits for this
+        # transaction (its foreign key check needs the row), so the guard below cannot be outrun.
+        list(Episode.objects.select_for_update().filter(season__series=series).values_list("pk", flat=True))
+        check_series_deletable(series)
         audit.record(actor, "series.delete", series, old={"slug": series.slug, "title": series.title},
                      context=context)
         from voices.services import voice_refs_delete

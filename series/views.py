@@ -19,7 +19,9 @@ def series_detail(request, slug: str):
     series = selectors.series_get(user=request.user, slug=slug)
     seasons = series.seasons.prefetch_related("episodes__jobs")
     characters = selectors.character_list(user=request.user, series=series)
-    return render(request, "series/detail.html", {"series": series, "seasons": seasons, "characters": characters})
+    usage = selectors.series_disk_usage(user=request.user, series_ids=[series.pk])[series.pk]
+    return render(request, "series/detail.html", {"series": series, "seasons": seasons, "characters": characters,
+                                                  "usage": usage})
 
 
 @login_required

@@ -34,3 +34,22 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "eval_dir" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.eval)
+
+
+@pytest.fixture
+def isolated_storage(settings, tmp_path):
+    """Storage and work folders of this test only, so it can count every file before and after."""
+    media, work = tmp_path / "media", tmp_path / "work"
+    media.mkdir()
+    work.mkdir()
+    settings.MEDIA_ROOT = media
+    settings.DUBSITE_WORK_DIR = work
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(media), "base_url": settings.MEDIA_URL}}}
+    return media, work
+
+
+def files_under(*roots: Path) -> dict[str, int]:
+    """Every file under the folders, with its size (what a user's disk holds)."""
+    return {str(p): p.stat().st_size for root in roots for p in sorted(Path(root).rglob("*")) if p.is_file()}

@@ -15,6 +15,7 @@ class VoiceRef(models.Model):
 
     character = models.ForeignKey("series.Character", on_delete=models.CASCADE, related_name="voice_refs")
     blob = models.CharField(max_length=300, help_text="Storage name of the Fernet-encrypted WAV.")
+    blob_bytes = models.BigIntegerField(default=0, help_text="Size of the encrypted blob in storage.")
     seconds = models.FloatField()
     sample_rate = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64, help_text="Of the plaintext WAV: tells a changed ref apart.")

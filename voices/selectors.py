@@ -1,7 +1,7 @@
 """Reads of voice data, restricted to who may see it (viewers may not: it is voice data)."""
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 
 from dubsite.errors import NotFound
 from dubsite.roles import require
@@ -21,3 +21,10 @@ def character_get(*, user, pk: int) -> Character:
 def voice_ref_list(*, user, character: Character) -> QuerySet[VoiceRef]:
     require(user, "voices.view_voiceref", character)
     return VoiceRef.objects.filter(character=character.canonical()).select_related("created_by")
+
+
+def voice_ref_usage(series_ids) -> dict[int, dict[str, tuple[int, int]]]:
+    """series.hooks usage provider: bytes and count of the series' encrypted refs, from their rows."""
+    rows = (VoiceRef.objects.filter(character__series_id__in=list(series_ids)).values("character__series_id")
+            .annotate(size=Sum("blob_bytes"), count=Count("pk")).order_by())
+    return {r["character__series_id"]: {"voice refs": (r["size"] or 0, r["count"])} for r in rows}

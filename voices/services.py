@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from dubsite import audit
+from dubsite.storage import delete_after_commit
 from dubsite.errors import Conflict, Invalid
 from dubsite.roles import require
 from media import ffmpeg
@@ -28,7 +29,7 @@ from . import crypto
 from .models import VoiceRef
 
 __all__ = ["REF_RATE", "REF_SECONDS", "RefsOff", "refs_allowed", "voice_ref_store", "voice_ref_upload",
-           "voice_ref_latest", "voice_ref_read", "voice_refs_rotate", "voice_refs_delete"]
+           "voice_ref_latest", "voice_ref_read", "voice_refs_rotate", "voice_refs_delete", "delete_ref_blob"]
 
 REF_RATE = 22050  # what the cloning engine reads; voice matching resamples to 16 kHz itself
 REF_SECONDS = (1.0, 60.0)
@@ -62,10 +63,12 @@ def voice_ref_store(*, actor, character: Character, wav: str | Path, source: str
                       fields={"file": "bad duration"})
     data = Path(wav).read_bytes()
     name = f"voices/{character.series.slug}/{character.code}/{uuid.uuid4().hex}.wav.fernet"
-    stored = default_storage.save(name, ContentFile(crypto.encrypt(data)))
+    token = crypto.encrypt(data)
+    stored = default_storage.save(name, ContentFile(token))
     try:
         with transaction.atomic():
-            ref = VoiceRef.objects.create(character=character, blob=stored, seconds=round(seconds, 3),
+            ref = VoiceRef.objects.create(character=character, blob=stored, blob_bytes=len(token),
+                                          seconds=round(seconds, 3),
                                           sample_rate=audio.sample_rate, sha256=hashlib.sha256(data).hexdigest(),
                                           source=source, source_job_id=job_id,
                                           created_by=actor if getattr(actor, "pk", None) else None)
@@ -118,7 +121,7 @@ def voice_refs_rotate(*, actor=None, context=None) -> int:
             token = crypto.rotate(fh.read())
         # new blob first, then the row, then the old blob: a crash at any point loses nothing
         fresh = default_storage.save(f"{ref.blob.rsplit('/', 1)[0]}/{uuid.uuid4().hex}.wav.fernet", ContentFile(token))
-        VoiceRef.objects.filter(pk=ref.pk).update(blob=fresh)
+        VoiceRef.objects.filter(pk=ref.pk).update(blob=fresh, blob_bytes=len(token))
         default_storage.delete(ref.blob)
         count += 1
     with transaction.atomic():
@@ -128,12 +131,17 @@ def voice_refs_rotate(*, actor=None, context=None) -> int:
 
 
 def voice_refs_delete(*, series, actor=None, context=None) -> int:
-    """Drop a series' refs (privacy mode switched on, or the series deleted): blobs and rows."""
-    refs = list(VoiceRef.objects.filter(character__series=series))
+    """Drop a series' refs (privacy mode switched on, or the series deleted): rows, and their blobs
+    after the commit (`delete_ref_blob`, which every delete of a ref row goes through)."""
+    refs = list(VoiceRef.objects.filter(character__series=series).values_list("pk", flat=True))
     if not refs:
         return 0
     with transaction.atomic():
-        VoiceRef.objects.filter(pk__in=[r.pk for r in refs]).delete()
+        VoiceRef.objects.filter(pk__in=refs).delete()
         audit.record(actor, "voice_ref.delete_all", series, new={"refs": len(refs)}, context=context)
-        transaction.on_commit(lambda: [default_storage.delete(r.blob) for r in refs])
     return len(refs)
+
+
+def delete_ref_blob(sender, instance: VoiceRef, **kwargs) -> None:
+    """post_delete of a VoiceRef (registered in VoicesConfig.ready): the blob goes after the commit."""
+    delete_after_commit([instance.blob])

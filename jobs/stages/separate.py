@@ -8,7 +8,8 @@ from .base import StageContext, StageResult
 
 
 class SeparateStage:
-    name, version, per_pass = "separate", 1, False
+    # v2: the 16 kHz dialogue stem is published too, so later stages find it after the work folder went
+    name, version, per_pass = "separate", 2, False
 
     def fingerprint(self, ctx: StageContext) -> str:
         demucs, _ = modelpaths.demucs_repo()
@@ -19,7 +20,8 @@ class SeparateStage:
         stereo = ctx.local(ctx.out("extract")["audio_stereo"])
         result = separate(stereo, ctx.workspace.path("stems/.keep").parent, preference=ctx.settings.separation)
         ffmpeg.extract_analysis(result.dialogue, ctx.workspace.path("stems/dialogue_16k.wav"))
-        stored = {rel: ctx.workspace.publish(rel) for rel in ("stems/dialogue.wav", "stems/background.wav")}
+        stored = {rel: ctx.workspace.publish(rel)
+                  for rel in ("stems/dialogue.wav", "stems/background.wav", "stems/dialogue_16k.wav")}
         ctx.event(f"separation: engine={result.engine}" + (" (degraded: dialogue = full mix)" if result.degraded else "")
                   + (f"; skipped {'; '.join(result.reasons)}" if result.reasons else ""))
         return StageResult(

@@ -7,8 +7,9 @@ import subprocess
 import pytest
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import default_storage
 
-from jobs.artifacts import Workspace
+from jobs.artifacts import Workspace, storage_name
 from jobs.models import JobEvent, JobState, PassState, StageRun
 from jobs.runner import run_job
 from jobs.services import job_submit
@@ -55,7 +56,7 @@ def test_end_to_end_two_pass_dub(scene):
     ws = Workspace(job.pk)
     source = ffprobe(scene.video)
     for key in ("mkv", "mp4"):
-        info = ffprobe(ws.path(job.outputs[key]))
+        info = ffprobe(ws.ensure_local(job.outputs[key]))
         kinds = [s["codec_type"] for s in info["streams"]]
         assert kinds.count("video") == 1 and kinds.count("audio") == 2 and kinds.count("subtitle") == 2, kinds
         audio = [s for s in info["streams"] if s["codec_type"] == "audio"]
@@ -64,7 +65,7 @@ def test_end_to_end_two_pass_dub(scene):
         assert abs(float(info["format"]["duration"]) - float(source["format"]["duration"])) <= 0.05
 
     # the dubbed dialogue is where the source speech was
-    dub_track = ws.path(job.outputs["mix"]).parent.parent.parent / f"tts/pass{job.outputs['pass']}/dialogue.wav"
+    dub_track = ws.ensure_local(f"tts/pass{job.outputs['pass']}/dialogue.wav")
     overlap = coverage(detect(scene.speech), detect(dub_track))
     print(f"dub speech covers {overlap:.2f} of the source speech")
     assert overlap >= 0.8
@@ -73,7 +74,7 @@ def test_end_to_end_two_pass_dub(scene):
     segments = list(Segment.objects.filter(job_id=job.pk).order_by("index"))
     assert len({s.diar_label for s in segments}) >= 2
     target = " ".join(s.target_text for s in segments)
-    heard = transcribe(ws.path(job.outputs["mix"])).text
+    heard = transcribe(ws.ensure_local(job.outputs["mix"])).text
     print(f"round-trip WER of the dub against its target text: {wer(target, heard):.3f}")
     assert wer(target, heard) <= 0.2, (target, heard)
     assert wer(" ".join(scene.texts), " ".join(s.source_text for s in segments)) <= 0.2
@@ -82,10 +83,10 @@ def test_end_to_end_two_pass_dub(scene):
     pass2 = StageRun.objects.filter(job=job, pass_obj__number=2).order_by("id")
     assert [r.name for r in pass2] == ["tts", "mix", "mux"]
     assert job.outputs["pass"] == 2 and job.outputs["mkv"] == "pass2/dub.mkv"
-    assert ws.path("pass1/dub.mkv").exists()
+    assert default_storage.exists(storage_name(job.pk, "pass1/dub.mkv"))
     assert JobEvent.objects.filter(job=job, message="pass 2 complete; outputs replaced").exists()
-    manifest = json.loads(ws.path(job.outputs["tts_manifest"]).read_text())
-    refs = json.loads(ws.path("analysis/voice_refs/manifest.json").read_text())["speakers"]
+    manifest = json.loads(ws.ensure_local(job.outputs["tts_manifest"]).read_text())
+    refs = json.loads(ws.ensure_local("analysis/voice_refs/manifest.json").read_text())["speakers"]
     for label, info in manifest["speakers"].items():
         if refs[label]["path"]:
             assert info["source"] == "matched_preset" and info["similarity"] is not None
@@ -125,7 +126,7 @@ def test_pass_two_failure_keeps_pass_one(scene, monkeypatch):
     monkeypatch.setattr(MixStage, "run", failing)
     job, state = dub(scene, slug="fail2")
     assert state == JobState.SUCCEEDED
-    assert job.outputs["pass"] == 1 and Workspace(job.pk).path(job.outputs["mkv"]).exists()
+    assert job.outputs["pass"] == 1 and default_storage.exists(storage_name(job.pk, job.outputs["mkv"]))
     second = job.passes.get(number=2)
     assert second.state == PassState.FAILED and "mixer exploded" in second.error
     assert JobEvent.objects.filter(job=job, message__startswith="pass 2 failed; keeping pass 1").exists()
@@ -140,8 +141,8 @@ def test_pass_two_clones_with_xtts(scene, monkeypatch, tmp_path):
     job, state = dub(scene, slug="clone")
     assert state == JobState.SUCCEEDED, job.error
     ws = Workspace(job.pk)
-    manifest = json.loads(ws.path(job.outputs["tts_manifest"]).read_text())
-    refs = json.loads(ws.path("analysis/voice_refs/manifest.json").read_text())["speakers"]
+    manifest = json.loads(ws.ensure_local(job.outputs["tts_manifest"]).read_text())
+    refs = json.loads(ws.ensure_local("analysis/voice_refs/manifest.json").read_text())["speakers"]
     with_ref = [label for label, r in refs.items() if r["path"]]
     assert with_ref
     for label in with_ref:
@@ -181,12 +182,12 @@ def test_pass_two_falls_back_to_the_series_ref(scene, monkeypatch, eval_dir, tmp
     assert run_job(job.pk) == JobState.SUCCEEDED
     job.refresh_from_db()
     ws = Workspace(job.pk)
-    speakers = json.loads(ws.path(job.outputs["tts_manifest"]).read_text())["speakers"]
+    assert not ws.root.exists()  # the decrypted series ref went with the work folder (the job succeeded)
+    speakers = json.loads(ws.ensure_local(job.outputs["tts_manifest"]).read_text())["speakers"]
     assert speakers[first]["source"] == "matched_preset", speakers[first]
     assert any("series ref" in note for note in speakers[first]["notes"])
     for label in set(labels) - {first}:
         assert not any("series ref" in note for note in speakers[label]["notes"])  # the job's own ref
-    assert not list(ws.path("work/series_refs/x").parent.glob("*.wav"))  # the decrypted copy is gone
 
     def rerun() -> int:
         job_rerun_pass2(actor=make_user("operator"), job=job, enqueue_task=False)

@@ -31,7 +31,7 @@ def test_extract_stage_writes_analysis_and_mix_audio(tmp_path):
     assert abs(run.outputs["duration"] - 3.0) < 0.1
     for rel, rate, channels in (("audio.wav", 16000, 1), ("audio_stereo.wav", 48000, 2)):
         assert default_storage.exists(storage_name(job.pk, rel))
-        info = sf.info(str(Workspace(job.pk).path(rel)))
+        info = sf.info(str(Workspace(job.pk).ensure_local(rel)))  # the work folder went with the job's end
         assert (info.samplerate, info.channels) == (rate, channels)
         assert abs(info.duration - 3.0) < 0.05
     assert job.passes.get(number=1).state == PassState.SUCCEEDED

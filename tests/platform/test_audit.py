@@ -31,9 +31,11 @@ def test_every_catalog_and_job_write_is_audited(tmp_path):
     job_retry(actor=op, job=job, enqueue_task=False, context=ctx)
     character = catalog.character_create(actor=admin, series=series, display_name="Hero")
     catalog.character_update(actor=editor, character=character, display_name="Heroine")
+    job_cancel(actor=op, job=job, context=ctx)  # a series with a queued job cannot be deleted
     catalog.series_delete(actor=admin, series=series)
     assert actions() == ["series.create", "series.update", "season.create", "episode.create", "job.submit",
-                         "job.cancel", "job.retry", "character.create", "character.update", "series.delete"]
+                         "job.cancel", "job.retry", "character.create", "character.update", "job.cancel",
+                         "series.delete"]
     update = AuditEvent.objects.get(action="series.update")
     assert update.old == {"title": "Show"} and update.new == {"title": "Show 2"}
     assert update.actor == op and update.actor_name == op.username

@@ -43,7 +43,7 @@ def test_demo_users_episode_and_a_finished_dub(client):
     assert wer(" ".join(text for _, text in SCRIPT), heard) <= 0.2, heard
 
     # the man (Piper joe) and the woman (espeak female) keep voices of their own kind in pass 1
-    manifest = json.loads(Workspace(job.pk).path(job.outputs["tts_manifest"]).read_text())["speakers"]
+    manifest = json.loads(Workspace(job.pk).ensure_local(job.outputs["tts_manifest"]).read_text())["speakers"]
     assert len(manifest) == 2
     first_line = lines[0]  # spoken by A, the man
     voices = {label: info["voice"] for label, info in manifest.items()}

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from dubsite.errors import ApplicationError
 from series.models import Episode, Season, Series
@@ -93,10 +94,20 @@ class Command(BaseCommand):
         if not video.is_file():
             raise CommandError(f"{video}: no such file")
         actor = self._actor(o["user"])
-        series = Series.objects.filter(slug=o["series"]).first()
-        if series is None:
-            series = series_create(actor=actor, slug=o["series"], title=o["series"].replace("-", " ").title(),
-                                   source_language=o["source"] or "en", target_language=o["target"] or "en")
+        # One transaction: a refused episode (empty, corrupt, ...) rolls back a series or season made for
+        # it. episode_create checks the file before storing it, and is the last write here.
+        with transaction.atomic():
+            series = Series.objects.filter(slug=o["series"]).first()
+            if series is None:
+                series = series_create(actor=actor, slug=o["series"], title=o["series"].replace("-", " ").title(),
+                                       source_language=o["source"] or "en", target_language=o["target"] or "en")
+            episode = self._episode(actor, series, video, o)
+        two_pass = {"on": True, "off": False}.get(o["two_pass"] or "")
+        return job_submit(actor=actor, episode=episode, mode=o["mode"], two_pass=two_pass,
+                          target_language=o["target"], enqueue_task=not o["sync"])
+
+    @staticmethod
+    def _episode(actor, series, video: Path, o) -> Episode:
         number = o["episode"]
         season = Season.objects.filter(series=series, number=o["season"]).first()
         episode = Episode.objects.filter(season=season, number=number).first() if season and number else None
@@ -107,9 +118,7 @@ class Command(BaseCommand):
             with open(video, "rb") as fh:
                 episode = episode_create(actor=actor, series=series, season_number=o["season"], number=number,
                                          upload=File(fh, name=video.name), title=video.stem)
-        two_pass = {"on": True, "off": False}.get(o["two_pass"] or "")
-        return job_submit(actor=actor, episode=episode, mode=o["mode"], two_pass=two_pass,
-                          target_language=o["target"], enqueue_task=not o["sync"])
+        return episode
 
     def _wait(self, job: Job, progress) -> None:
         seen = None

@@ -30,7 +30,7 @@ def recover_every_five_minutes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0004_recover_schedule'),
+        ('jobs', '0006_disk_use'),
         ('django_q', '0018_task_success_index'),
         ('series', '0002_series_glossary'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
