@@ -18,8 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -31,7 +30,7 @@ from .artifacts import Workspace
 from .models import ACTIVE_STATES, Job, JobState
 
 __all__ = ["release_workspace", "keep_failed_for", "stale_workspaces", "release_expired_workspaces",
-           "workspaces_clean", "delete_job_files", "forget_deleted_job", "run_tolerating_deletion",
+           "workspaces_clean", "delete_job_files", "forget_deleted_job",
            "active_jobs_guard", "job_disk_usage", "StaleWorkspace", "REMOVED_AT_ONCE", "KEPT_AFTER"]
 
 log = logging.getLogger("jobs.lifecycle")
@@ -154,20 +153,6 @@ def forget_deleted_job(job_id: int) -> None:
     """A job deleted while its worker ran it: what the worker wrote after the delete goes now."""
     delete_tree(storage_prefix(job_id))
     remove_dir(Workspace(job_id).root)
-
-
-def run_tolerating_deletion(run, job_id: int):
-    """Run a job; if its row vanished meanwhile (its series or episode was deleted by a cascade
-    that no guard could stop, e.g. the admin's delete of the episode), end quietly instead of
-    failing the worker's task with the database's error."""
-    try:
-        return run(job_id)
-    except (DatabaseError, ObjectDoesNotExist):
-        if Job.objects.filter(pk=job_id).exists():
-            raise
-        log.warning("job %s was deleted while it ran; its worker stopped and removed what it had written", job_id)
-        forget_deleted_job(job_id)
-        return None
 
 
 def active_jobs_guard(series) -> list[str]:

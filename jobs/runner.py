@@ -16,7 +16,7 @@ from django.utils import timezone
 from media.errors import MediaError
 
 from .events import JobEventHandler, emit, public
-from .lifecycle import release_workspace
+from .lifecycle import forget_deleted_job, release_workspace
 from .liveness import worker_identity
 from .models import EventLevel, Job, JobState, Pass, PassState, StageRun, StageState
 from .pipeline import run_passes
@@ -166,5 +166,11 @@ def run_job(job_id: int, *, on_stage=None) -> str | None:
         beat.stop.set()
         for lg in loggers:
             lg.removeHandler(handler)
-        release_workspace(job)  # work folder: gone now, or kept a while after a failure
+    if not Job.objects.filter(pk=job.pk).exists():
+        # its series or episode was deleted by a cascade no guard could stop (the admin): what
+        # the worker wrote after the delete goes too, and the task ends quietly
+        log.warning("job %s was deleted while it ran; its worker stopped and removed what it had written", job.pk)
+        forget_deleted_job(job.pk)
+        return None
+    release_workspace(job)  # work folder: gone now, or kept a while after a failure
     return job.state

@@ -1,10 +1,9 @@
 """django-q2 task entry points: thin, ids only."""
-from .lifecycle import run_tolerating_deletion
 from .runner import run_job as _run_job
 
 
 def run_job(job_id: int) -> str | None:
-    return run_tolerating_deletion(_run_job, job_id)
+    return _run_job(job_id)
 
 
 def recover_stale_jobs() -> list[int]:
