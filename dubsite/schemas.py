@@ -1,0 +1,67 @@
+"""What every API module shares: the error body, the error statuses an operation declares, and
+the bounds of ids, numbers and texts, so the OpenAPI schema states what the server enforces."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from ninja import Path, Schema
+from pydantic import ConfigDict, Field
+
+from .errors import Invalid
+
+__all__ = [
+    "ErrorOut", "errors", "StrictSchema", "ID_MAX", "NUMBER_MAX", "SLUG_PATTERN", "TEXT_PATTERN", "PATTERN_HELP",
+    "Id", "IdPath", "Slug", "refuse_unknown_form_fields",
+]
+
+# Primary keys are 64-bit (BigAutoField); anything larger cannot name a row and would overflow the database.
+ID_MAX = 2**63 - 1
+# Season and episode numbers (PositiveIntegerField holds 2**31 - 1; no series needs more than this).
+NUMBER_MAX = 9999
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"  # Django's SlugField
+# One line of text without control characters (PostgreSQL refuses NUL in text; tabs and newlines are junk here).
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+# What a pattern means, for the error message a person reads (pydantic would print the regex).
+PATTERN_HELP = {
+    SLUG_PATTERN: "use letters, digits, hyphens and underscores only",
+    TEXT_PATTERN: "must not contain control characters (NUL, tab, newline…)",
+}
+
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+IdPath = Annotated[int, Path(description="id (1 to 2**63-1)", ge=1, le=ID_MAX)]
+Slug = Annotated[str, Field(min_length=1, max_length=80, pattern=SLUG_PATTERN)]
+
+
+class ErrorOut(Schema):
+    """Every API error: a stable machine-readable `code`, a sentence for people, and per-field reasons."""
+
+    code: str = Field(description="bad_request, unauthenticated, forbidden, not_found, conflict, too_large, "
+                                  "invalid")
+    message: str
+    fields: dict[str, str] = Field(description="input field → what is wrong with it (empty when no field is to "
+                                               "blame)")
+
+
+def errors(*codes: int) -> dict[int, type[ErrorOut]]:
+    """The error statuses an operation can answer, for its `response=` mapping (documented in OpenAPI).
+
+    The usual ones: 401 no or bad credentials; 403 the role lacks the permission (or a session write
+    lacks its CSRF token); 404 a named object does not exist; 409 the object's state forbids it;
+    413 an upload over the limit; 422 an input out of range, missing or unknown; 400 a body that
+    cannot be parsed."""
+    return {code: ErrorOut for code in sorted(codes)}
+
+
+class StrictSchema(Schema):
+    """Input schema that refuses fields it does not know (a typo or a read-only field is an error,
+    not silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def refuse_unknown_form_fields(request, *, fields: set[str], files: set[str]) -> None:
+    """Multipart has no schema object to forbid extras: a mistyped field (`seasn`) is an error, not ignored."""
+    unknown = sorted((set(request.POST) - fields) | (set(request.FILES) - files))
+    if unknown:
+        raise Invalid(f"unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+                      fields={k: "unknown field" for k in unknown})
