@@ -14,7 +14,7 @@ from django.core.exceptions import (
 )
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
@@ -53,6 +53,9 @@ api = NinjaAPI(
                 "Every error is `{code, message, fields}`; each operation lists the error statuses it answers.",
     auth=[TokenAuth(), SessionCsrfAuth(csrf=True)],
     urls_namespace="api",
+    # Swagger UI from our static files ("ninja" is an installed app); no validator badge, which
+    # would send the schema's URL to validator.swagger.io
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 
 
