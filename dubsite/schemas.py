@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from ninja import Path, Schema
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from .errors import Invalid
 
 __all__ = [
     "ErrorOut", "errors", "StrictSchema", "ID_MAX", "NUMBER_MAX", "SLUG_PATTERN", "TEXT_PATTERN", "PATTERN_HELP",
-    "Id", "IdPath", "Slug", "refuse_unknown_form_fields",
+    "Id", "IdPath", "Slug", "CLOSED_MULTIPART", "refuse_unknown_form_fields",
 ]
 
 # Primary keys are 64-bit (BigAutoField); anything larger cannot name a row and would overflow the database.
@@ -27,7 +27,18 @@ PATTERN_HELP = {
     TEXT_PATTERN: "must not contain control characters (NUL, tab, newline…)",
 }
 
-Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+
+
+def _json_integer(value):
+    """A JSON integer: 590 or 590.0 (JSON Schema counts both), never true, "590" or 590.5."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer")
+    return value
+
+
+Id = Annotated[int, Field(ge=1, le=ID_MAX), BeforeValidator(_json_integer)]
 IdPath = Annotated[int, Path(description="id (1 to 2**63-1)", ge=1, le=ID_MAX)]
 Slug = Annotated[str, Field(min_length=1, max_length=80, pattern=SLUG_PATTERN)]
 
@@ -52,11 +63,16 @@ def errors(*codes: int) -> dict[int, type[ErrorOut]]:
     return {code: ErrorOut for code in sorted(codes)}
 
 
-class StrictSchema(Schema):
-    """Input schema that refuses fields it does not know (a typo or a read-only field is an error,
-    not silently ignored)."""
+# For an upload's `openapi_extra`: the form takes only the fields it documents (see refuse_unknown_form_fields).
+CLOSED_MULTIPART = {"requestBody": {"content": {"multipart/form-data": {"schema": {"additionalProperties": False}}}}}
 
-    model_config = ConfigDict(extra="forbid")
+
+class StrictSchema(Schema):
+    """A JSON body schema that takes the schema at its word: fields it does not know are refused (a
+    typo or a read-only field is an error, not silently ignored), and values must have the JSON type
+    the schema states (`0` is not `false`, `"1"` is not `1`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def refuse_unknown_form_fields(request, *, fields: set[str], files: set[str]) -> None:

@@ -10,7 +10,8 @@ from pydantic import Field
 
 from dubsite.audit import Context
 from dubsite.schemas import (
-    NUMBER_MAX, SLUG_PATTERN, TEXT_PATTERN, IdPath, Slug, StrictSchema, errors, refuse_unknown_form_fields,
+    CLOSED_MULTIPART, NUMBER_MAX, SLUG_PATTERN, TEXT_PATTERN, IdPath, Slug, StrictSchema, errors,
+    refuse_unknown_form_fields,
 )
 
 from . import selectors, services
@@ -145,7 +146,7 @@ def list_episodes(request, series: Annotated[str | None, Query(max_length=80, pa
 
 
 @episodes_router.post("", response={201: EpisodeOut, **errors(400, 401, 403, 404, 409, 413, 422)},
-                      summary="Upload an episode (multipart)")
+                      summary="Upload an episode (multipart)", openapi_extra=CLOSED_MULTIPART)
 def create_episode(
     request,
     series: Annotated[str, Form(description="the series' slug", min_length=1, max_length=80, pattern=SLUG_PATTERN)],

@@ -9,7 +9,7 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from dubsite.audit import Context
-from dubsite.schemas import IdPath, errors, refuse_unknown_form_fields
+from dubsite.schemas import CLOSED_MULTIPART, IdPath, errors, refuse_unknown_form_fields
 
 from . import selectors, services
 
@@ -39,7 +39,8 @@ def list_refs(request, character_id: IdPath):
 
 
 @router.post("/{character_id}/refs", response={201: VoiceRefOut, **errors(400, 401, 403, 404, 409, 413, 422)},
-             summary="Upload a reference clip (1–60 s of the character alone; any audio or video format)")
+             summary="Upload a reference clip (1–60 s of the character alone; any audio or video format)",
+             openapi_extra=CLOSED_MULTIPART)
 def upload_ref(request, character_id: IdPath,
                file: Annotated[UploadedFile, File(description="1–60 s of audio (or video with audio), ≤ 64 MiB")]):
     refuse_unknown_form_fields(request, fields=set(), files={"file"})
