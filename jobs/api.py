@@ -128,8 +128,10 @@ class SegmentOut(Schema):
 
 
 @router.get("", response={200: list[JobOut], **errors(401, 403, 422)}, summary="List jobs (newest first)")
-def list_jobs(request, episode_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
-              state: StateName | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100):
+def list_jobs(request,
+              episode_id: Annotated[int, Query(description="only this episode's jobs", ge=1, le=ID_MAX)] = None,
+              state: Annotated[StateName, Query(description="only jobs in this state")] = None,
+              limit: Annotated[int, Query(ge=1, le=500)] = 100):
     return list(selectors.job_list(user=request.user, episode_id=episode_id, state=state)[:limit])
 
 

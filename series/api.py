@@ -140,7 +140,8 @@ def delete_series(request, slug: SlugPath):
 
 @episodes_router.get("", response={200: list[EpisodeOut], **errors(401, 403, 404, 422)},
                      summary="List episodes (optionally of one series)")
-def list_episodes(request, series: Annotated[str | None, Query(max_length=80, pattern=SLUG_PATTERN)] = None):
+def list_episodes(request, series: Annotated[str, Query(description="only this series' episodes (slug)", min_length=1,
+                                                        max_length=80, pattern=SLUG_PATTERN)] = None):
     parent = selectors.series_get(user=request.user, slug=series) if series else None
     return list(selectors.episode_list(user=request.user, series=parent))
 
