@@ -10,6 +10,8 @@ from django.core.exceptions import (
     PermissionDenied,
     RequestDataTooBig,
     SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
     ValidationError as DjangoValidationError,
 )
 from django.http import Http404
@@ -142,7 +144,9 @@ def _http_error(request, exc: HttpError):
 def _bad_request(request, exc):
     """Django refuses a malformed or oversized request body (too many fields, over the memory limit)."""
     if isinstance(exc, RequestDataTooBig):
-        return _error(request, 413, "too_large", "the request body is too large")
+        return _error(request, 413, "too_large", "the request body is too large (JSON and form fields: 10 MiB)")
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return _error(request, 400, "bad_request", "the request has too many fields or files")
     return _error(request, 400, "bad_request", "the request is malformed")
 
 

@@ -135,7 +135,7 @@ def list_jobs(request,
     return list(selectors.job_list(user=request.user, episode_id=episode_id, state=state)[:limit])
 
 
-@router.post("", response={201: JobDetail, **errors(400, 401, 403, 404, 409, 422)},
+@router.post("", response={201: JobDetail, **errors(400, 401, 403, 404, 409, 413, 422)},
              summary="Submit a dubbing job for an episode")
 def submit_job(request, payload: JobIn):
     episode = episode_get(user=request.user, pk=payload.episode_id)

@@ -106,7 +106,7 @@ def list_series(request):
     return list(selectors.series_list(user=request.user))
 
 
-@series_router.post("", response={201: SeriesOut, **errors(400, 401, 403, 409, 422)}, summary="Create a series")
+@series_router.post("", response={201: SeriesOut, **errors(400, 401, 403, 409, 413, 422)}, summary="Create a series")
 def create_series(request, payload: SeriesIn):
     data = payload.dict()
     series = services.series_create(actor=request.user, slug=data.pop("slug"), title=data.pop("title"),
@@ -122,7 +122,7 @@ def get_series(request, slug: SlugPath):
     return series
 
 
-@series_router.patch("/{slug}", response={200: SeriesOut, **errors(400, 401, 403, 404, 422)},
+@series_router.patch("/{slug}", response={200: SeriesOut, **errors(400, 401, 403, 404, 413, 422)},
                      summary="Change a series (only the fields sent; unknown or read-only fields are refused)")
 def update_series(request, slug: SlugPath, payload: SeriesPatch):
     series = selectors.series_get(user=request.user, slug=slug)
