@@ -28,7 +28,6 @@ PATTERN_HELP = {
 }
 
 
-
 def _json_integer(value):
     """A JSON integer: 590 or 590.0 (JSON Schema counts both), never true, "590" or 590.5."""
     if isinstance(value, float) and value.is_integer():
@@ -56,10 +55,10 @@ class ErrorOut(Schema):
 def errors(*codes: int) -> dict[int, type[ErrorOut]]:
     """The error statuses an operation can answer, for its `response=` mapping (documented in OpenAPI).
 
-    The usual ones: 401 no or bad credentials; 403 the role lacks the permission (or a session write
-    lacks its CSRF token); 404 a named object does not exist; 409 the object's state forbids it;
-    413 an upload over the limit; 422 an input out of range, missing or unknown; 400 a body that
-    cannot be parsed."""
+    The usual ones: 400 a body that cannot be parsed (or has too many fields); 401 no or bad
+    credentials; 403 the role lacks the permission (or a session write lacks its CSRF token); 404 a
+    named object does not exist; 409 the object's state forbids it; 413 an upload over its limit or a
+    JSON body over 10 MiB; 422 an input out of range, missing or unknown."""
     return {code: ErrorOut for code in sorted(codes)}
 
 

@@ -16,9 +16,10 @@ from dubsite.schemas import (
 
 from . import selectors, services
 from .languages import LANGUAGES
+from .models import Mode
 
 Language = Literal[tuple(sorted(LANGUAGES))]  # ISO 639-1 codes the platform knows
-ModeName = Literal["low", "medium", "high"]
+ModeName = Literal[tuple(Mode.values)]
 Title = Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
 
 
