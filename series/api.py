@@ -131,8 +131,8 @@ def update_series(request, slug: SlugPath, payload: SeriesPatch):
     return services.series_update(actor=request.user, series=series, context=Context.from_request(request), **values)
 
 
-@series_router.delete("/{slug}", response={204: None, **errors(401, 403, 404, 422)},
-                      summary="Delete a series and everything in it")
+@series_router.delete("/{slug}", response={204: None, **errors(401, 403, 404, 409, 422)},
+                      summary="Delete a series and everything in it (409 while one of its jobs is queued or running)")
 def delete_series(request, slug: SlugPath):
     series = selectors.series_get(user=request.user, slug=slug)
     services.series_delete(actor=request.user, series=series, context=Context.from_request(request))

@@ -80,7 +80,8 @@ class Command(BaseCommand):
         try:
             job = self._submit(o)
         except ApplicationError as exc:
-            detail = "; ".join(f"{field}: {reason}" for field, reason in exc.fields.items())
+            detail = "; ".join(f"{field}: {reason}" for field, reason in exc.fields.items()
+                               if str(reason) not in exc.message)  # say each reason once
             raise CommandError(f"{exc.message} ({detail})" if detail else exc.message) from exc
         except ValidationError as exc:
             raise CommandError(_one_line(exc)) from exc
