@@ -2,14 +2,30 @@
 and one JSON error shape {code, message, fields} for every failure."""
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+import tempfile
+
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError as DjangoValidationError,
+)
 from django.http import Http404
-from ninja import NinjaAPI, Schema
+from django.http.multipartparser import MultiPartParserError
+from ninja import NinjaAPI, Schema, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from media.config import models_dir
+from media.redact import redact
+
 from .errors import ApplicationError
 from .roles import roles_of
+from .schemas import PATTERN_HELP, errors
 from .tokens import authenticate_token
 
 
@@ -21,18 +37,41 @@ class TokenAuth(HttpBearer):
         return user
 
 
+class SessionCsrfAuth(SessionAuth):
+    """Django's session, with CSRF checked for a logged-in session only: an anonymous request has
+    no session to forge, so it gets 401 "authentication required", not a confusing CSRF 403."""
+
+    def _get_key(self, request):
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
 api = NinjaAPI(
     title="dubsite API",
     version="1",
     description="Series, episodes, jobs and review lines. Authenticate with the session (browser, CSRF) "
-                "or `Authorization: Bearer <token>` (create tokens with `manage.py token create USER`).",
-    auth=[TokenAuth(), SessionAuth(csrf=True)],
+                "or `Authorization: Bearer <token>` (create tokens with `manage.py token create USER`). "
+                "Every error is `{code, message, fields}`; each operation lists the error statuses it answers.",
+    auth=[TokenAuth(), SessionCsrfAuth(csrf=True)],
     urls_namespace="api",
+    # Swagger UI from our static files ("ninja" is an installed app); no validator badge, which
+    # would send the schema's URL to validator.swagger.io
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 
 
+def public_text(value):
+    """Messages a client reads name no server folder (upload temp files, media, work, models, the app)."""
+    return redact(value, {"MEDIA_ROOT": settings.MEDIA_ROOT, "WORK_DIR": settings.DUBSITE_WORK_DIR,
+                          "MODELS_DIR": models_dir(), "APP": settings.BASE_DIR,
+                          "TMP": settings.FILE_UPLOAD_TEMP_DIR or tempfile.gettempdir()})
+
+
 def _error(request, status: int, code: str, message: str, fields: dict | None = None):
-    return api.create_response(request, {"code": code, "message": message, "fields": fields or {}}, status=status)
+    fields = {str(k): str(v) for k, v in (fields or {}).items()}
+    body = {"code": code, "message": public_text(message), "fields": public_text(fields)}
+    return api.create_response(request, body, status=status)
 
 
 @api.exception_handler(ApplicationError)
@@ -61,20 +100,64 @@ def _django_validation(request, exc: DjangoValidationError):
     return _error(request, 422, "invalid", "; ".join(exc.messages), {k: "; ".join(v) for k, v in fields.items()})
 
 
+def _field_name(loc) -> str:
+    """ninja's error location is (source, [body param,] field...): name the field a client sent."""
+    parts = [str(p) for p in loc[1:]]
+    if parts[:1] == ["payload"]:  # the JSON body's schema parameter, not a field of the body
+        parts = parts[1:] or ["body"]
+    return ".".join(parts) or str(loc[0] if loc else "request")
+
+
+def _reason(err: dict) -> str:
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return "unknown or read-only field"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_HELP:
+        return PATTERN_HELP[ctx["pattern"]]
+    if kind == "literal_error" and len(str(ctx.get("expected", ""))) > 120:
+        return "not one of the allowed values (listed in the API schema, /api/openapi.json)"
+    return err.get("msg", "invalid")
+
+
 @api.exception_handler(NinjaValidationError)
 def _ninja_validation(request, exc: NinjaValidationError):
-    fields = {}
+    fields: dict[str, str] = {}
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "form", "file", "payload")]
-        fields[".".join(loc) or "request"] = err.get("msg", "invalid")
-    return _error(request, 422, "invalid", "the request is invalid", fields)
+        fields.setdefault(_field_name(err.get("loc", ())), _reason(err))
+    named = ", ".join(f"{k} ({v})" for k, v in fields.items())
+    return _error(request, 422, "invalid", f"invalid input: {named}", fields)
+
+
+_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict",
+          413: "too_large", 422: "invalid"}
 
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict", 413: "too_large"}.get(
-        exc.status_code, "error")
-    return _error(request, exc.status_code, code, str(exc))
+    message = str(exc)
+    if exc.status_code == 400 and message.startswith("Cannot parse request body"):
+        message = "the request body is not valid JSON"
+    return _error(request, exc.status_code, _CODES.get(exc.status_code, "error"), message)
+
+
+@api.exception_handler(SuspiciousOperation)
+def _bad_request(request, exc):
+    """Django refuses a malformed or oversized request body (too many fields, over the memory limit)."""
+    if isinstance(exc, RequestDataTooBig):
+        return _error(request, 413, "too_large", "the request body is too large (JSON and form fields: 10 MiB)")
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return _error(request, 400, "bad_request", "the request has too many fields or files")
+    return _error(request, 400, "bad_request", "the request is malformed")
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request, exc):
+    return _error(request, 400, "bad_request", "the multipart body is malformed")
+
+
+@api.exception_handler(BadRequest)
+def _bad_request_plain(request, exc):
+    return _error(request, 400, "bad_request", "the request is malformed")
 
 
 class MeOut(Schema):
@@ -82,7 +165,7 @@ class MeOut(Schema):
     roles: list[str]
 
 
-@api.get("/me", response=MeOut, tags=["auth"], summary="Who am I (username and roles)")
+@api.get("/me", response={200: MeOut, **errors(401)}, tags=["auth"], summary="Who am I (username and roles)")
 def me(request):
     return {"username": request.user.get_username(), "roles": roles_of(request.user)}
 

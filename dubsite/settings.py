@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "ninja",  # serves the Swagger UI of /api/docs from our static files, not a CDN
     "dubsite",
     "series",
     "voices",
@@ -161,9 +162,21 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the job page's JS reads it for API calls
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("DUBSITE_SECURE_COOKIES", False)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# HTTPS by default outside DEBUG: cookies only over TLS, and browsers told to keep to TLS (HSTS,
+# sent on HTTPS responses only). A plain-HTTP install sets DUBSITE_SECURE_COOKIES=0 and
+# DUBSITE_HSTS_SECONDS=0; `make run` sets DEBUG=1, where all of this is off.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DUBSITE_SECURE_COOKIES", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("DUBSITE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DUBSITE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DUBSITE_HSTS_PRELOAD", False)  # a promise to the browsers' preload list: opt in
+# Redirect http:// to https:// here (usually the TLS proxy in front does it).
+SECURE_SSL_REDIRECT = env_bool("DUBSITE_SSL_REDIRECT", False)
+if env_bool("DUBSITE_PROXY_SSL_HEADER", False):
+    # Only behind a proxy that sets X-Forwarded-Proto itself (and drops the client's): otherwise a
+    # client could claim HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # django-q2: Redis broker when REDIS_URL is set, else the ORM broker on the default database.
 # One job can run for a long time (a 25-minute episode on CPU): timeout < retry, one attempt,

@@ -27,17 +27,35 @@ def dashboard(request):
     return render(request, "dubsite/dashboard.html", {"series_list": series, "jobs": jobs})
 
 
+def _media_path(name: str) -> Path | None:
+    """The regular file `name` names inside MEDIA_ROOT, or None: a NUL byte, a name too long for the
+    file system, `..` or a link out of the root, a folder, or nothing there all read as "no such file"."""
+    if not name or "\x00" in name or "\\" in name or len(name) > 1024:
+        return None
+    root = Path(settings.MEDIA_ROOT).resolve()
+    try:
+        target = (root / name).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            return None
+    except (OSError, ValueError):  # ENAMETOOLONG, ELOOP, invalid names
+        return None
+    return target
+
+
 @login_required
 def media_file(request, name: str):
     """Serve a stored artifact to users who may view jobs, resolved strictly inside MEDIA_ROOT."""
     if not has_perm(request.user, "jobs.view_job"):
         raise PermissionDenied("you may not view job artifacts")
-    root = Path(settings.MEDIA_ROOT).resolve()
-    target = (root / name).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
+    target = _media_path(name)
+    if target is None:
         raise Http404("no such file")
+    try:
+        handle = open(target, "rb")
+    except OSError:  # removed or unreadable since the check
+        raise Http404("no such file") from None
     ctype, _ = mimetypes.guess_type(target.name)
-    return FileResponse(open(target, "rb"), content_type=ctype or "application/octet-stream",
+    return FileResponse(handle, content_type=ctype or "application/octet-stream",
                         as_attachment=target.suffix in {".mkv", ".mp4", ".json", ".srt", ".vtt"})
 
 

@@ -2,23 +2,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from dubsite.audit import Context
+from dubsite.schemas import ID_MAX, Id, IdPath, StrictSchema, errors
 from review.selectors import segment_list
+from series.api import Language, ModeName
 from series.selectors import episode_get
 
 from . import selectors, services
+from .models import JobState
 
 router = Router(tags=["jobs"])
+StateName = Literal[tuple(JobState.values)]
 
 
-class JobIn(Schema):
-    episode_id: int
-    mode: str | None = None
-    two_pass: bool | None = None
-    target_language: str | None = None
+class JobIn(StrictSchema):
+    episode_id: Id
+    mode: ModeName | None = Field(None, description="default: the series' default mode")
+    two_pass: bool | None = Field(None, description="default: on for mode high")
+    target_language: Language | None = Field(None, description="default: the series' target language")
 
 
 class PassOut(Schema):
@@ -121,12 +127,16 @@ class SegmentOut(Schema):
         return obj.character.code if obj.character_id else None
 
 
-@router.get("", response=list[JobOut], summary="List jobs (newest first)")
-def list_jobs(request, episode_id: int | None = None, state: str | None = None, limit: int = 100):
-    return list(selectors.job_list(user=request.user, episode_id=episode_id, state=state)[: max(1, min(limit, 500))])
+@router.get("", response={200: list[JobOut], **errors(401, 403, 422)}, summary="List jobs (newest first)")
+def list_jobs(request,
+              episode_id: Annotated[int, Query(description="only this episode's jobs", ge=1, le=ID_MAX)] = None,
+              state: Annotated[StateName, Query(description="only jobs in this state")] = None,
+              limit: Annotated[int, Query(ge=1, le=500)] = 100):
+    return list(selectors.job_list(user=request.user, episode_id=episode_id, state=state)[:limit])
 
 
-@router.post("", response={201: JobDetail}, summary="Submit a dubbing job for an episode")
+@router.post("", response={201: JobDetail, **errors(400, 401, 403, 404, 409, 413, 422)},
+             summary="Submit a dubbing job for an episode")
 def submit_job(request, payload: JobIn):
     episode = episode_get(user=request.user, pk=payload.episode_id)
     job = services.job_submit(actor=request.user, episode=episode, mode=payload.mode, two_pass=payload.two_pass,
@@ -134,33 +144,38 @@ def submit_job(request, payload: JobIn):
     return Status(201, selectors.job_get(user=request.user, pk=job.pk))
 
 
-@router.get("/{job_id}", response=JobDetail, summary="Job with passes, stages and events")
-def get_job(request, job_id: int):
+@router.get("/{job_id}", response={200: JobDetail, **errors(401, 403, 404, 422)},
+            summary="Job with passes, stages and events")
+def get_job(request, job_id: IdPath):
     return selectors.job_get(user=request.user, pk=job_id)
 
 
-@router.post("/{job_id}/cancel", response=JobDetail, summary="Cancel (queued: now; running: at the next stage)")
-def cancel_job(request, job_id: int):
+@router.post("/{job_id}/cancel", response={200: JobDetail, **errors(401, 403, 404, 409, 422)},
+             summary="Cancel (queued: now; running: at the next stage)")
+def cancel_job(request, job_id: IdPath):
     job = selectors.job_get(user=request.user, pk=job_id)
     services.job_cancel(actor=request.user, job=job, context=Context.from_request(request))
     return selectors.job_get(user=request.user, pk=job_id)
 
 
-@router.post("/{job_id}/retry", response=JobDetail, summary="Retry a failed, errored or cancelled job")
-def retry_job(request, job_id: int):
+@router.post("/{job_id}/retry", response={200: JobDetail, **errors(401, 403, 404, 409, 422)},
+             summary="Retry a failed, errored or cancelled job")
+def retry_job(request, job_id: IdPath):
     job = selectors.job_get(user=request.user, pk=job_id)
     services.job_retry(actor=request.user, job=job, context=Context.from_request(request))
     return selectors.job_get(user=request.user, pk=job_id)
 
 
-@router.post("/{job_id}/rerun-pass2", response=JobDetail, summary="Rerun pass 2 (clone voices) of a finished job")
-def rerun_pass2(request, job_id: int):
+@router.post("/{job_id}/rerun-pass2", response={200: JobDetail, **errors(401, 403, 404, 409, 422)},
+             summary="Rerun pass 2 (clone voices) of a finished job")
+def rerun_pass2(request, job_id: IdPath):
     job = selectors.job_get(user=request.user, pk=job_id)
     services.job_rerun_pass2(actor=request.user, job=job, context=Context.from_request(request))
     return selectors.job_get(user=request.user, pk=job_id)
 
 
-@router.get("/{job_id}/segments", response=list[SegmentOut], summary="The job's lines")
-def job_segments(request, job_id: int):
+@router.get("/{job_id}/segments", response={200: list[SegmentOut], **errors(401, 403, 404, 422)},
+            summary="The job's lines")
+def job_segments(request, job_id: IdPath):
     selectors.job_get(user=request.user, pk=job_id)
     return list(segment_list(user=request.user, job_id=job_id))

@@ -32,8 +32,16 @@ def run(args: list[str], *, timeout: float | None = None, what: str = "ffmpeg") 
     if proc.returncode != 0:
         tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         last = tail[-1] if tail else f"exit code {proc.returncode}"
-        raise MediaError(f"{what} failed: {last}")
+        raise MediaError(f"{what} failed: {_file_names_only(last, args)}")
     return proc
+
+
+def _file_names_only(line: str, args: list[str]) -> str:
+    """ffmpeg names its inputs and outputs by the paths it was given: keep only their file names, so
+    an error read by a user does not show the server's folders (temporary upload files, work dirs)."""
+    for arg in sorted((a for a in args[1:] if "/" in a), key=len, reverse=True):
+        line = line.replace(arg, Path(arg).name)
+    return line
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 from django import forms
 
+from dubsite.schemas import NUMBER_MAX
+
 from .languages import LANGUAGE_CHOICES
 from .models import Mode
 
@@ -15,7 +17,7 @@ class SeriesForm(forms.Form):
 
 
 class EpisodeForm(forms.Form):
-    season = forms.IntegerField(min_value=1, initial=1)
-    number = forms.IntegerField(min_value=1)
+    season = forms.IntegerField(min_value=1, max_value=NUMBER_MAX, initial=1)
+    number = forms.IntegerField(min_value=1, max_value=NUMBER_MAX)
     title = forms.CharField(max_length=200, required=False)
     file = forms.FileField()

@@ -61,12 +61,15 @@ def series_update(*, actor, series: Series, context=None, **values) -> Series:
     _check_series_values(values)
     with transaction.atomic():
         series = Series.objects.select_for_update().get(pk=series.pk)
-        old = _snapshot(series, values)
-        for key, value in values.items():
+        changed = {key: value for key, value in values.items() if getattr(series, key) != value}
+        if not changed:
+            return series  # nothing to write, nothing to audit
+        old = _snapshot(series, changed)
+        for key, value in changed.items():
             setattr(series, key, value)
         series.full_clean()
-        series.save()
-        audit.record(actor, "series.update", series, old=old, new=_snapshot(series, values), context=context)
+        series.save(update_fields=list(changed))
+        audit.record(actor, "series.update", series, old=old, new=_snapshot(series, changed), context=context)
         if series.privacy_mode and not old.get("privacy_mode", True):
             from voices.services import voice_refs_delete  # voices depends on series, not the reverse
 

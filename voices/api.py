@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from typing import Annotated
+
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from dubsite.audit import Context
+from dubsite.schemas import CLOSED_MULTIPART, IdPath, errors, refuse_unknown_form_fields
 
 from . import selectors, services
 
@@ -28,15 +31,19 @@ class VoiceRefOut(Schema):
         return obj.character.code
 
 
-@router.get("/{character_id}/refs", response=list[VoiceRefOut], summary="A character's series refs, newest first")
-def list_refs(request, character_id: int):
+@router.get("/{character_id}/refs", response={200: list[VoiceRefOut], **errors(401, 403, 404, 422)},
+            summary="A character's series refs, newest first")
+def list_refs(request, character_id: IdPath):
     character = selectors.character_get(user=request.user, pk=character_id)
     return list(selectors.voice_ref_list(user=request.user, character=character))
 
 
-@router.post("/{character_id}/refs", response={201: VoiceRefOut},
-             summary="Upload a reference clip (1–60 s of the character alone; any audio or video format)")
-def upload_ref(request, character_id: int, file: File[UploadedFile]):
+@router.post("/{character_id}/refs", response={201: VoiceRefOut, **errors(400, 401, 403, 404, 409, 413, 422)},
+             summary="Upload a reference clip (1–60 s of the character alone; any audio or video format)",
+             openapi_extra=CLOSED_MULTIPART)
+def upload_ref(request, character_id: IdPath,
+               file: Annotated[UploadedFile, File(description="1–60 s of audio (or video with audio), ≤ 64 MiB")]):
+    refuse_unknown_form_fields(request, fields=set(), files={"file"})
     character = selectors.character_get(user=request.user, pk=character_id)
     ref = services.voice_ref_upload(actor=request.user, character=character, upload=file,
                                     context=Context.from_request(request))

@@ -2,17 +2,23 @@
 with the same pipeline as the web (inline with --sync, else through the queue)."""
 from __future__ import annotations
 
+import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from dubsite.errors import ApplicationError
+from dubsite.schemas import NUMBER_MAX, SLUG_PATTERN
+from media.errors import MediaError
+from series.languages import LANGUAGES
 from series.models import Episode, Season, Series
 from series.services import episode_create, series_create
 
@@ -27,16 +33,41 @@ def _bar(done: int, total: int, label: str) -> str:
     return f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {label:<12}"
 
 
+def _number(text: str) -> int:
+    """--season/--episode: a whole number the catalog can hold (argparse prints the reason on one line)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= NUMBER_MAX:
+        raise argparse.ArgumentTypeError(f"must be 1 to {NUMBER_MAX}, not {value}")
+    return value
+
+
+def _slug(text: str) -> str:
+    if not re.fullmatch(SLUG_PATTERN, text) or len(text) > 80:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a slug: use 1-80 letters, digits, hyphens and underscores")
+    return text
+
+
+def _one_line(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+    return "; ".join(exc.messages)
+
+
 class Command(BaseCommand):
     help = "Dub a video file: catalog rows are created when missing; prints where the outputs are."
 
     def add_arguments(self, p):
         p.add_argument("video")
-        p.add_argument("--series", required=True, help="series slug (created if missing)")
-        p.add_argument("--season", type=int, default=1)
-        p.add_argument("--episode", type=int, default=None, help="episode number (default: next free)")
-        p.add_argument("--source", default=None, help="source language of a new series (default en)")
-        p.add_argument("--target", default=None, help="target language (default: the series')")
+        p.add_argument("--series", required=True, type=_slug, help="series slug (created if missing)")
+        p.add_argument("--season", type=_number, default=1)
+        p.add_argument("--episode", type=_number, default=None, help="episode number (default: next free)")
+        p.add_argument("--source", default=None, choices=sorted(LANGUAGES), metavar="LANG",
+                       help="source language of a new series (ISO 639-1, default en)")
+        p.add_argument("--target", default=None, choices=sorted(LANGUAGES), metavar="LANG",
+                       help="target language (default: the series')")
         p.add_argument("--mode", choices=["low", "medium", "high"], default=None)
         p.add_argument("--two-pass", choices=["on", "off"], default=None)
         p.add_argument("--sync", action="store_true", help="run here instead of through the queue")
@@ -50,7 +81,13 @@ class Command(BaseCommand):
         try:
             job = self._submit(o)
         except ApplicationError as exc:
-            raise CommandError(exc.message) from exc
+            detail = "; ".join(f"{field}: {reason}" for field, reason in exc.fields.items()
+                               if str(reason) not in exc.message)  # say each reason once
+            raise CommandError(f"{exc.message} ({detail})" if detail else exc.message) from exc
+        except ValidationError as exc:
+            raise CommandError(_one_line(exc)) from exc
+        except (MediaError, OSError) as exc:  # the video cannot be read, ffmpeg is missing...
+            raise CommandError(str(exc)) from exc
         say = (lambda *_: None) if quiet else self.stdout.write
         say(f"job {job.pk} submitted for {job.episode} (mode {job.mode}, two-pass {'on' if job.two_pass else 'off'})")
         progress = None if quiet else (lambda name, done, total: sys.stdout.write(_bar(done, total, name)) or sys.stdout.flush())
@@ -64,8 +101,11 @@ class Command(BaseCommand):
         if progress:
             sys.stdout.write(_bar(1, 1, job.state) + "\n")
         if o["out"] and job.outputs:
-            for path in export_outputs(job, o["out"]):
-                say(f"  wrote {path}")
+            try:
+                for path in export_outputs(job, o["out"]):
+                    say(f"  wrote {path}")
+            except OSError as exc:
+                raise CommandError(f"cannot write to --out {o['out']}: {exc.strerror or exc}") from exc
         summary = job_summary(job)
         if quiet:
             self.stdout.write(json.dumps(summary, indent=2))
