@@ -27,6 +27,11 @@ def dashboard(request):
     return render(request, "dubsite/dashboard.html", {"series_list": series, "jobs": jobs})
 
 
+# voice data (series refs) is biometric: its encrypted blobs are never served as files; a ref
+# is heard only decrypted, through the refs API's permission check
+PRIVATE_FOLDERS = {"voices"}
+
+
 def _media_path(name: str) -> Path | None:
     """The regular file `name` names inside MEDIA_ROOT, or None: a NUL byte, a name too long for the
     file system, `..` or a link out of the root, a folder, or nothing there all read as "no such file"."""
@@ -48,7 +53,7 @@ def media_file(request, name: str):
     if not has_perm(request.user, "jobs.view_job"):
         raise PermissionDenied("you may not view job artifacts")
     target = _media_path(name)
-    if target is None:
+    if target is None or target.relative_to(Path(settings.MEDIA_ROOT).resolve()).parts[0] in PRIVATE_FOLDERS:
         raise Http404("no such file")
     try:
         handle = open(target, "rb")

@@ -46,6 +46,16 @@ def test_store_encrypts_audits_and_reads_back(character, tmp_path):
     assert AuditEvent.objects.filter(action="voice_ref.store", target_id=str(character.pk)).count() == 1
 
 
+def test_ref_blobs_are_never_served_as_files(character, tmp_path):
+    """Not even encrypted: voice data is heard only through the refs API's permission check."""
+    ref = voice_ref_store(actor=None, character=character, wav=tone_wav(tmp_path / "ref.wav"), source="job")
+    for role in ("viewer", "admin"):
+        client = Client()
+        client.force_login(make_user(role))
+        assert client.get(f"/media/{ref.blob}").status_code == 404
+        assert client.get(f"/media/jobs/../{ref.blob}").status_code == 404
+
+
 def test_refused_without_permission_privacy_memory_or_keys(character, tmp_path, settings):
     wav = tone_wav(tmp_path / "ref.wav")
     with pytest.raises(Forbidden):
