@@ -2,9 +2,6 @@
 and one JSON error shape {code, message, fields} for every failure."""
 from __future__ import annotations
 
-import tempfile
-
-from django.conf import settings
 from django.core.exceptions import (
     BadRequest,
     PermissionDenied,
@@ -20,10 +17,8 @@ from ninja import NinjaAPI, Schema, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
-from media.config import models_dir
-from media.redact import redact
-
 from .errors import ApplicationError
+from .redaction import public
 from .roles import roles_of
 from .schemas import PATTERN_HELP, errors
 from .tokens import authenticate_token
@@ -61,16 +56,9 @@ api = NinjaAPI(
 )
 
 
-def public_text(value):
-    """Messages a client reads name no server folder (upload temp files, media, work, models, the app)."""
-    return redact(value, {"MEDIA_ROOT": settings.MEDIA_ROOT, "WORK_DIR": settings.DUBSITE_WORK_DIR,
-                          "MODELS_DIR": models_dir(), "APP": settings.BASE_DIR,
-                          "TMP": settings.FILE_UPLOAD_TEMP_DIR or tempfile.gettempdir()})
-
-
 def _error(request, status: int, code: str, message: str, fields: dict | None = None):
     fields = {str(k): str(v) for k, v in (fields or {}).items()}
-    body = {"code": code, "message": public_text(message), "fields": public_text(fields)}
+    body = {"code": code, "message": public(message), "fields": public(fields)}
     return api.create_response(request, body, status=status)
 
 

@@ -2,23 +2,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from django.conf import settings
-
-from media.config import models_dir
-from media.redact import redact
+from dubsite.redaction import public
 
 from .models import EventLevel, JobEvent
 
 __all__ = ["emit", "public", "JobEventHandler"]
 
-
-def public(value: Any) -> Any:
-    """What viewers may read (events, errors, engine notes): server paths become `$MODELS_DIR/…`,
-    `$WORK_DIR/…`, `$MEDIA_ROOT/…`, `$APP/…` or a short tail."""
-    return redact(value, {"MODELS_DIR": models_dir(), "WORK_DIR": settings.DUBSITE_WORK_DIR,
-                          "MEDIA_ROOT": settings.MEDIA_ROOT, "APP": settings.BASE_DIR})
 
 _LEVELS = {
     logging.DEBUG: EventLevel.DEBUG, logging.INFO: EventLevel.INFO,
