@@ -42,7 +42,9 @@ def worker_is_dead(identity: str) -> bool:
     if not host or host != socket.gethostname() or not pid_text.isdigit():
         return False  # another machine's worker (or unknown): only its heartbeat can tell
     try:
-        return int(psutil.Process(int(pid_text)).create_time()) != int(started or 0)
+        process = psutil.Process(int(pid_text))
+        # a killed worker whose parent died too may linger as a zombie until someone reaps it
+        return int(process.create_time()) != int(started or 0) or process.status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
     except psutil.Error:

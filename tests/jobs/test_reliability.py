@@ -6,10 +6,13 @@ from __future__ import annotations
 import errno
 import json
 import socket
+import subprocess
 import threading
+import time
 from datetime import timedelta
 
 import numpy as np
+import psutil
 import pytest
 import soundfile as sf
 from django.db import connection
@@ -147,6 +150,15 @@ def test_worker_identity_tells_a_live_process_from_a_dead_one():
     mine = worker_identity().split(":")
     assert worker_is_dead(f"{mine[0]}:{mine[1]}:{int(mine[2]) - 100}")  # same pid, another process (reused)
     assert not worker_is_dead("another-host:1:0")  # only its heartbeat can tell
+    zombie = subprocess.Popen(["true"])  # exits at once; not reaped until wait()
+    try:
+        deadline = time.monotonic() + 10
+        while psutil.Process(zombie.pid).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert worker_is_dead(worker_identity(zombie.pid))  # killed, not yet reaped: dead all the same
+    finally:
+        zombie.wait()
 
 
 @pytest.mark.django_db
@@ -307,8 +319,6 @@ def test_an_optional_step_logs_its_failure_and_the_stage_goes_on(tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_a_busy_workers_heartbeat_finds_another_hosts_lost_job(tmp_path, settings):
     """When every worker is busy, the scheduled recovery waits; running jobs' heartbeats look too."""
-    import time
-
     from jobs.runner import _Heartbeat
 
     settings.DUBSITE_HEARTBEAT_SECONDS = 0.05  # stale after 0.6 s; recovery checks every 0.3 s
