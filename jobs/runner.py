@@ -48,7 +48,7 @@ def _claim(job_id: int) -> Job | None:
         if job.cancel_requested:
             _end(job, JobState.CANCELLED, "cancelled before it started")
             return None
-        resumed = job.stage_runs.exists()
+        resumed = job.recoveries > 0  # a lost worker's run goes on; a retry or a rerun starts anew
         job.state = JobState.RUNNING
         job.attempts += 1
         job.started = job.started or timezone.now()

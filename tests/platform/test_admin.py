@@ -57,7 +57,9 @@ def test_every_admin_page_opens_for_an_admin(tmp_path):
     for model, model_admin in admin.site._registry.items():
         label = model._meta
         url = reverse(f"admin:{label.app_label}_{label.model_name}_changelist")
-        assert client.get(url).status_code == 200, url
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert b'rel="icon"' in page.content, url  # else the browser asks /favicon.ico and logs a 404
         assert client.get(url + "?q=x").status_code == 200, url
         obj = model._default_manager.first()
         if obj is not None:
