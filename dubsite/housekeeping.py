@@ -23,6 +23,7 @@ from django.utils import timezone
 from jobs.lifecycle import release_expired_workspaces, stale_workspaces
 from jobs.models import Job
 from series.models import Episode, Series
+from series.selectors import DiskUsage
 from voices.models import VoiceRef
 
 from . import audit
@@ -49,18 +50,12 @@ class Orphan:
 
 
 @dataclass
-class SeriesUsage:
-    slug: str
-    title: str
+class SeriesUsage(DiskUsage):
+    """A series' measured disk use (the page's DiskUsage, from rows) with its name, for reports."""
+
+    slug: str = ""
+    title: str = ""
     categories: dict[str, list[int]] = field(default_factory=lambda: {c: [0, 0] for c in CATEGORIES})
-
-    @property
-    def bytes(self) -> int:
-        return sum(size for size, _ in self.categories.values())
-
-    @property
-    def files(self) -> int:
-        return sum(count for _, count in self.categories.values())
 
 
 @dataclass
@@ -93,7 +88,7 @@ def _modified(names: list[str]) -> datetime | None:
 def storage_report(*, min_age: timedelta = DEFAULT_MIN_AGE, now: datetime | None = None) -> StorageReport:
     """Measure every series' files and find the orphans (one listing of each top folder)."""
     now = now or timezone.now()
-    series = {s.pk: SeriesUsage(s.slug, s.title) for s in Series.objects.order_by("slug")}
+    series = {s.pk: SeriesUsage(slug=s.slug, title=s.title) for s in Series.objects.order_by("slug")}
     orphans: list[Orphan] = []
 
     def count(series_id: int, category: str, size: int, files: int = 1) -> None:
