@@ -17,6 +17,7 @@ _VIEW = [
     "series.view_series", "series.view_season", "series.view_episode", "series.view_character",
     "jobs.view_job", "jobs.view_pass", "jobs.view_stagerun", "jobs.view_jobevent",
     "review.view_segment", "review.view_segmentrevision",
+    "voices.view_episodespeaker",  # who speaks as whom; not voice data (refs need view_voiceref)
 ]
 
 # app_label.codename; custom permissions are declared in each model's Meta.permissions.
@@ -30,7 +31,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     EDITOR: _VIEW + [
         "review.change_segment", "review.approve_segment", "review.lock_segment", "review.regenerate_segment",
-        "series.change_character", "voices.view_voiceref", "voices.add_voiceref",
+        "series.add_character", "series.change_character", "voices.view_voiceref", "voices.add_voiceref",
+        "voices.assign_episodespeaker",
     ],
     ADMIN: "__all__",  # every permission of our apps + auth, audit read, tokens
 }

@@ -22,6 +22,8 @@ class Series(models.Model):
     default_mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.MEDIUM)
     voice_memory = models.BooleanField(default=True, help_text="Remember characters' voices across episodes.")
     privacy_mode = models.BooleanField(default=False, help_text="Keep no voice data beyond a job; disables voice memory.")
+    voice_threshold = models.FloatField(null=True, blank=True,
+                                        help_text="Voice-memory match threshold (cosine); empty: the engine's default.")
     glossary = models.JSONField(default=dict, blank=True,
                                 help_text="Series terms forced onto translations: {source term: target term}.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -90,6 +92,8 @@ class Character(models.Model):
     display_name = models.CharField(max_length=100, blank=True)
     voice_settings = models.JSONField(default=dict, blank=True, help_text="TTS voice, pitch, rate, gender hint.")
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="aliases")
+    notes = models.TextField(blank=True)
+    voice_locked = models.BooleanField(default=False, help_text="Jobs never replace this character's voice or ref.")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
