@@ -18,7 +18,7 @@ from .audio import resample, save
 from .diarization import Turn
 from .vad import Region
 
-__all__ = ["RefParams", "SpeakerRef", "exclusive_pieces", "build_refs"]
+__all__ = ["RefParams", "SpeakerRef", "exclusive_pieces", "build_refs", "clean_speech"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,30 @@ def exclusive_pieces(turns: Sequence[Turn], speaker: str) -> list[tuple[float, f
             spans = nxt
         pieces.extend(spans)
     return sorted(pieces)
+
+
+def clean_speech(samples: np.ndarray, sample_rate: int, turns: Sequence[Turn], speaker: str, *,
+                 max_seconds: float = 30.0, min_piece: float = 0.3) -> tuple[np.ndarray, float, bool]:
+    """The speaker's audio for a voice embedding: their pieces with nobody else talking, longest
+    first up to `max_seconds`. When those add up to under a second (a speaker who is always
+    talked over), their whole turns instead, and the third value says the clip has overlap."""
+    def gather(pieces):
+        chosen, total = [], 0.0
+        for a, b in sorted(pieces, key=lambda p: p[0] - p[1]):
+            if b - a < min_piece or total >= max_seconds:
+                continue
+            b = min(b, a + max_seconds - total)
+            chosen.append((a, b))
+            total += b - a
+        chosen.sort()
+        parts = [samples[int(a * sample_rate): int(b * sample_rate)] for a, b in chosen]
+        return (np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)), total
+
+    clip, total = gather(exclusive_pieces(turns, speaker))
+    if total >= 1.0:
+        return clip, round(total, 3), False
+    clip, total = gather([(t.start, t.end) for t in turns if t.speaker == speaker])
+    return clip, round(total, 3), True
 
 
 def _speech_in(a: float, b: float, speech: Sequence[Region]) -> tuple[float, float | None, float | None]:

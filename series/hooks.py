@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-__all__ = ["DeleteGuard", "UsageProvider", "delete_guards", "usage_providers", "register_delete_guard",
-           "register_usage_provider"]
+__all__ = ["DeleteGuard", "UsageProvider", "Forgetter", "delete_guards", "usage_providers", "forgetters",
+           "register_delete_guard", "register_usage_provider", "register_forgetter", "forget_voice_data"]
 
 # guard(series) -> reasons the series may not be deleted now (empty: it may). Called inside the
 # delete's transaction, after the catalog rows are locked, so a guard may lock its own rows too.
@@ -17,8 +17,13 @@ DeleteGuard = Callable[[object], list[str]]
 # provider(series_ids) -> {series_id: {category: (bytes, files)}} for the categories it knows.
 UsageProvider = Callable[[Iterable[int]], dict[int, dict[str, tuple[int, int]]]]
 
+# forgetter(series, actor, context) drops the voice data an app keeps for the series (refs,
+# embeddings). Called inside the transaction that switches privacy mode on or deletes the series.
+Forgetter = Callable[[object, object, object], None]
+
 delete_guards: list[DeleteGuard] = []
 usage_providers: list[UsageProvider] = []
+forgetters: list[Forgetter] = []
 
 
 def register_delete_guard(guard: DeleteGuard) -> DeleteGuard:
@@ -31,3 +36,14 @@ def register_usage_provider(provider: UsageProvider) -> UsageProvider:
     if provider not in usage_providers:
         usage_providers.append(provider)
     return provider
+
+
+def register_forgetter(forgetter: Forgetter) -> Forgetter:
+    if forgetter not in forgetters:
+        forgetters.append(forgetter)
+    return forgetter
+
+
+def forget_voice_data(series, *, actor=None, context=None) -> None:
+    for forgetter in forgetters:
+        forgetter(series, actor, context)

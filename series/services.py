@@ -8,7 +8,7 @@ from dubsite import audit
 from dubsite.errors import Conflict, Invalid, NotFound
 from dubsite.roles import require
 
-from .hooks import delete_guards
+from .hooks import delete_guards, forget_voice_data
 from .languages import LANGUAGES
 from .models import Character, Episode, Mode, Season, Series
 from .uploads import check_upload
@@ -71,9 +71,7 @@ def series_update(*, actor, series: Series, context=None, **values) -> Series:
         series.save(update_fields=list(changed))
         audit.record(actor, "series.update", series, old=old, new=_snapshot(series, changed), context=context)
         if series.privacy_mode and not old.get("privacy_mode", True):
-            from voices.services import voice_refs_delete  # voices depends on series, not the reverse
-
-            voice_refs_delete(series=series, actor=actor, context=context)  # privacy mode keeps no voice data
+            forget_voice_data(series, actor=actor, context=context)  # privacy mode keeps no voice data
     return series
 
 
@@ -100,9 +98,7 @@ def series_delete(*, actor, series: Series, context=None) -> None:
         check_series_deletable(series)
         audit.record(actor, "series.delete", series, old={"slug": series.slug, "title": series.title},
                      context=context)
-        from voices.services import voice_refs_delete
-
-        voice_refs_delete(series=series, actor=actor, context=context)  # rows and their encrypted blobs
+        forget_voice_data(series, actor=actor, context=context)  # refs, embeddings (blobs after the commit)
         series.delete()
 
 

@@ -29,7 +29,8 @@ from . import crypto
 from .models import VoiceRef
 
 __all__ = ["REF_RATE", "REF_SECONDS", "RefsOff", "refs_allowed", "voice_ref_store", "voice_ref_upload",
-           "voice_ref_latest", "voice_ref_read", "voice_refs_rotate", "voice_refs_delete", "delete_ref_blob"]
+           "voice_ref_latest", "voice_ref_read", "voice_refs_rotate", "voice_refs_delete", "voice_data_forget",
+           "delete_ref_blob"]
 
 REF_RATE = 22050  # what the cloning engine reads; voice matching resamples to 16 kHz itself
 REF_SECONDS = (1.0, 60.0)
@@ -140,6 +141,19 @@ def voice_refs_delete(*, series, actor=None, context=None) -> int:
         VoiceRef.objects.filter(pk__in=refs).delete()
         audit.record(actor, "voice_ref.delete_all", series, new={"refs": len(refs)}, context=context)
     return len(refs)
+
+
+def voice_data_forget(series, actor=None, context=None) -> None:
+    """series.hooks forgetter (privacy mode switched on, series deleted): refs and their blobs,
+    and every embedding of the series' characters, in the caller's transaction."""
+    from .models import CharacterEmbedding, EmbeddingSnapshot
+
+    voice_refs_delete(series=series, actor=actor, context=context)
+    snaps, _ = EmbeddingSnapshot.objects.filter(character__series=series).delete()
+    means, _ = CharacterEmbedding.objects.filter(character__series=series).delete()
+    if snaps or means:
+        audit.record(actor, "voice_embeddings.delete_all", series, new={"snapshots": snaps, "means": means},
+                     context=context)
 
 
 def delete_ref_blob(sender, instance: VoiceRef, **kwargs) -> None:

@@ -1,6 +1,6 @@
 """The stages of the one pipeline, in order. Each pass runs a slice of this list.
 
-pass 1: extract → separate → diarize → identify → refs → asr → translate → segments → tts → mix → mux
+pass 1: extract → separate → diarize → refs → identify → asr → translate → segments → tts → mix → mux
 pass 2: tts (clone) → mix → mux
 """
 from .asr import AsrStage
@@ -19,7 +19,7 @@ from .tts import TtsStage
 __all__ = ["PASS_1", "PASS_2", "JobCancelled", "JobFailure", "Stage", "StageContext", "StageResult", "stage_plan",
            "stage_key"]
 
-PASS_1: list[Stage] = [ExtractStage(), SeparateStage(), DiarizeStage(), IdentifyStage(), RefsStage(), AsrStage(),
+PASS_1: list[Stage] = [ExtractStage(), SeparateStage(), DiarizeStage(), RefsStage(), IdentifyStage(), AsrStage(),
                        TranslateStage(), SegmentsStage(), TtsStage(), MixStage(), MuxStage()]
 PASS_2: list[Stage] = [TtsStage(), MixStage(), MuxStage()]
 

@@ -1,5 +1,9 @@
-"""refs: a reference clip per speaker (6–12 s of their clean speech) for cloning and voice matching."""
+"""refs: a reference clip per speaker (6–12 s of their clean speech) for cloning and voice
+matching. The clips are encrypted into job storage at once (voices.jobrefs): plaintext exists
+only in the work folder while this stage writes them, and while a later stage speaks with them."""
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 
@@ -7,8 +11,9 @@ from media.audio import load
 from media.diarization import Turn
 from media.refs import RefParams, build_refs
 from media.vad import detect
+from voices.crypto import EncryptionUnavailable
+from voices.jobrefs import store_job_ref
 
-from ..series_refs import keep_series_refs
 from .base import StageContext, StageResult
 from .separate import analysis_input
 
@@ -16,14 +21,14 @@ FOLDER = "analysis/voice_refs"
 
 
 class RefsStage:
-    name, version, per_pass = "refs", 2, False
+    name, version, per_pass = "refs", 3, False
 
     def params(self) -> RefParams:
         low, high = settings.DUBSITE_REF_BUDGET
         return RefParams(budget_min=low, budget_max=high, min_segment=settings.DUBSITE_REF_MIN_SEGMENT)
 
     def fingerprint(self, ctx: StageContext) -> str:
-        return ctx.fingerprint_of(self, ["separate", "diarize", "identify"], params=self.params().__dict__)
+        return ctx.fingerprint_of(self, ["separate", "diarize"], params=self.params().__dict__)
 
     def run(self, ctx: StageContext) -> StageResult:
         rel, label = analysis_input(ctx)
@@ -32,20 +37,27 @@ class RefsStage:
         speech = detect(audio.samples, audio.sample_rate)
         refs = build_refs(audio.samples, audio.sample_rate, turns, speech, ctx.workspace.path(f"{FOLDER}/x").parent,
                           params=self.params())
-        stored = {}
+        stored, unkept = {}, ""
         for ref in refs.values():
             for name in (ref.path, ref.clone_path):
-                if name:
-                    stored[f"{FOLDER}/{name}"] = ctx.workspace.publish(f"{FOLDER}/{name}")
+                if not name:
+                    continue
+                try:
+                    stored[f"{FOLDER}/{name}"] = store_job_ref(ctx.workspace, f"{FOLDER}/{name}")
+                except EncryptionUnavailable as exc:  # the plaintext is gone all the same
+                    unkept = str(exc)
+        if unkept:
+            ctx.event(f"voice refs not kept ({unkept}): no cloning or voice matching from this job's refs",
+                      level=logging.WARNING)
+            refs = {k: r.__class__(**{**r.__dict__, "path": None, "clone_path": None, "reason": "not kept: " + unkept})
+                    for k, r in refs.items()}
         stored[f"{FOLDER}/manifest.json"] = ctx.workspace.publish(f"{FOLDER}/manifest.json")
         summary = ", ".join(f"{k} {r.seconds:.1f} s ({r.method}{'; ' + r.reason if r.reason else ''})"
                             for k, r in refs.items())
-        ctx.event(f"refs from {label}: {summary or 'no speakers'}")
+        ctx.event(f"refs from {label} (encrypted at rest): {summary or 'no speakers'}")
         speakers = {k: {"path": f"{FOLDER}/{r.path}" if r.path else None,
                         "clone_path": f"{FOLDER}/{r.clone_path}" if r.clone_path else None,
                         "seconds": r.seconds, "method": r.method, "reason": r.reason, "f0_hz": r.f0_hz}
                     for k, r in refs.items()}
-        with ctx.optional("keeping series refs"):
-            keep_series_refs(ctx, speakers)
         outputs = {"folder": FOLDER, "stored": stored, "speakers": speakers}
         return StageResult(outputs=outputs, engines={"vad": "silero|energy", "method": "concatenate-by-score"})

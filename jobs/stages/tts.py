@@ -12,8 +12,10 @@ from review.models import Segment
 from review.services import segment_add_flags
 from series.models import Character
 
-from ..series_refs import fetch_series_refs, forget_series_refs, series_ref_ids
-from ..voicing import clone_available, plan_voices
+from voices.memory import remember_voices
+from voices.series_refs import close_refs, open_refs, series_ref_ids
+from voices.voicing import clone_available, plan_voices
+
 from .base import StageContext, StageResult, fingerprint
 
 RATE = 48000
@@ -43,7 +45,7 @@ class TtsStage:
                       .values_list("pk", "voice_settings__voice"))
         clone = clone_available()[0] if ctx.pass_number >= 2 else None
         # pass 2 also depends on the series refs it may fall back to: a new one makes it run again
-        series_refs = series_ref_ids(ctx.job) if ctx.pass_number >= 2 else None
+        series_refs = series_ref_ids(ctx.job.pk) if ctx.pass_number >= 2 else None
         return ctx.fingerprint_of(self, ["segments", "refs", "extract"], lines=fingerprint({"rows": rows}),
                                   voices=voices, clone=clone, cap=ctx.settings.tts_speed_cap, series_refs=series_refs)
 
@@ -56,12 +58,14 @@ class TtsStage:
         speakers = list(dict.fromkeys(s.diar_label for s in segments))
         characters = {s.diar_label: (s.character.code if s.character_id else "") for s in segments}
         saved = {s.diar_label: (s.character.voice_settings or {}).get("voice", "") for s in segments if s.character_id}
-        refs = ctx.out("refs")["speakers"]
-        fetched = {}
-        if n >= 2:
-            with ctx.optional("series refs"):
-                fetched = fetch_series_refs(ctx, segments, refs)
-        refs = {**refs, **fetched}
+        refs, copies = {}, []
+        if n >= 2:  # only cloning reads voice data: decrypted copies for this stage only
+            refs = {k: {**v, "path": None, "clone_path": None} for k, v in ctx.out("refs")["speakers"].items()}
+            with ctx.optional("decrypting refs"):
+                opened, copies = open_refs(ctx, segments, ctx.out("refs")["speakers"], series_refs=True)
+                refs.update(opened)
+        else:
+            refs = ctx.out("refs")["speakers"]
         talk = {}
         for seg in segments:
             talk[seg.diar_label] = talk.get(seg.diar_label, 0.0) + seg.end - seg.start
@@ -70,7 +74,14 @@ class TtsStage:
                                language=job.target_language, local=ctx.local, talk_time=talk)
             lines, results = self._speak(ctx, segments, plan)
         finally:
-            forget_series_refs(ctx, fetched)  # decrypted copies live only while this stage speaks
+            close_refs(ctx, copies)  # decrypted copies live only while this stage speaks
+        if n == 1:
+            with ctx.optional("remembering voices"):
+                ids = {s.diar_label: s.character_id for s in segments if s.character_id}
+                given = {ids[label]: c.voice.key for label, c in plan.items() if c.source == "preset" and label in ids}
+                saved = remember_voices(series=job.episode.season.series, voices=given, job_id=job.pk)
+                if saved:
+                    ctx.event("voices remembered for the next episodes: " + ", ".join(saved))
         return self._finish(ctx, n, folder, segments, plan, lines, results)
 
     @staticmethod

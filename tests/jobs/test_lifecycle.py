@@ -89,7 +89,7 @@ def test_a_failed_job_keeps_its_folder_until_clean_then_retry_succeeds(tmp_path,
     # retry: finished stages resume from what they published; no work folder needed
     job_retry(actor=make_user("operator"), job=job, enqueue_task=False)
     assert run_job(job.pk) == JobState.SUCCEEDED, Job.objects.get(pk=job.pk).error
-    for name in ("extract", "separate", "diarize", "identify", "refs"):
+    for name in ("extract", "separate", "diarize", "refs", "identify"):
         assert StageRun.objects.filter(job=job, name=name).count() == 1, name  # not redone
     assert StageRun.objects.get(job=job, name="asr", state=StageState.SUCCEEDED)
     assert not folder.exists()

@@ -23,13 +23,14 @@ from jobs.artifacts import Workspace
 from jobs.liveness import stale_after, worker_identity, worker_is_dead, worst_case_detection
 from jobs.models import Job, JobEvent, JobState, Pass, PassState, StageRun, StageState
 from jobs.runner import run_job
-from jobs.series_refs import keep_series_refs
 from jobs.services import MAX_RECOVERIES, is_stale, job_cancel, job_rerun_pass2, job_submit, jobs_recover_stale
 from jobs.stages import PASS_1
 from jobs.stages.base import StageContext
 from series.services import character_create
 from tests.factories import make_episode, make_user
+from voices.jobrefs import store_job_ref
 from voices.models import VoiceRef
+from voices.series_refs import keep_series_refs
 
 DEAD = f"{socket.gethostname()}:999999999:0"  # a pid above Linux's pid_max: never alive
 
@@ -282,13 +283,13 @@ def test_a_ref_too_short_to_keep_is_skipped_with_the_reason(tmp_path, caplog):
     job = submit(make_episode(tmp_path))
     series = job.episode.season.series
     character = character_create(actor=None, series=series)
-    ctx = StageContext(job=job, pass_number=1, workspace=Workspace(job.pk), stage="refs",
-                       outputs={"identify": {"speakers": {"SPEAKER_00": {"character_id": character.pk}}}})
+    ctx = StageContext(job=job, pass_number=1, workspace=Workspace(job.pk), stage="identify")
     ctx.job.refresh_from_db()
     sf.write(ctx.workspace.path("analysis/voice_refs/SPEAKER_00.clone.wav"),
              0.1 * np.sin(np.arange(19845) * 0.05).astype(np.float32), 22050)  # 0.9 s
-    keep_series_refs(ctx, {"SPEAKER_00": {"clone_path": "analysis/voice_refs/SPEAKER_00.clone.wav",
-                                          "seconds": 0.9}})
+    store_job_ref(ctx.workspace, "analysis/voice_refs/SPEAKER_00.clone.wav")
+    keep_series_refs(ctx, {"SPEAKER_00": {"clone_path": "analysis/voice_refs/SPEAKER_00.clone.wav", "seconds": 0.9}},
+                     {"SPEAKER_00": {"character_id": character.pk}})
     assert not VoiceRef.objects.filter(character=character).exists()
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("series refs:")]
     assert said and "not kept" in said[-1] and "0.9 s" in said[-1], said

@@ -19,7 +19,7 @@ from tests.jobs.conftest import cluster_log, start_cluster, stop_cluster, wait_f
 from tests.jobs.scene import build_scene
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-BEFORE_ASR = ["extract", "separate", "diarize", "identify", "refs"]
+BEFORE_ASR = ["extract", "separate", "diarize", "refs", "identify"]
 
 
 def lines(job_id: int) -> list[tuple]:

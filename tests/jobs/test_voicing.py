@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jobs.voicing import plan_voices
+from voices.voicing import plan_voices
 from media.audio import load
 from media.diarization import Turn, read_rttm
 from media.embeddings import cosine, registry as embedding_registry
