@@ -36,6 +36,7 @@ class LabelVoice:
     seconds: float  # speech the embedding was made from
     talk: float = 0.0  # all of the label's speaking time in the episode
     note: str = ""  # why there is no embedding, or that the clip has overlap
+    overlapped: bool = False  # made from speech with another voice over it: never teaches memory
 
 
 def assignments(job_id: int) -> dict[str, int]:
@@ -132,7 +133,8 @@ def _settle(series, episode, job_id, voice: LabelVoice, assigned: Character | No
             flagged, reason = True, voice.note or no_engine or "no voice embedding"
         elif not remember:
             reason = why_not
-    if voice.embedding is not None and voice.note and not flagged:
+    if voice.overlapped and voice.embedding is not None:
+        flagged, teach = True, False
         reason = "; ".join(r for r in (reason, voice.note) if r)
     if teach and remember and voice.embedding is not None:
         add_snapshot(character_id=character.pk, episode_id=episode.pk, job_id=job_id, label=voice.label,

@@ -61,11 +61,11 @@ class IdentifyStage:
             else:
                 try:
                     embedding = engine.embed(clip, audio.sample_rate)
+                    if overlapped:
+                        note = "only overlapped speech: the voice may be mixed with another"
                 except (MediaError, EngineFailed) as exc:
                     note = f"no voice embedding: {exc}"
-                if overlapped:
-                    note = "only overlapped speech: the voice may be mixed with another"
-            voices.append(LabelVoice(label, embedding, seconds, talk, note))
+            voices.append(LabelVoice(label, embedding, seconds, talk, note, overlapped and embedding is not None))
         mapping, report = identify_speakers(series=series, episode=job.episode, job_id=job.pk, voices=voices,
                                             model_id=engine.model_id if engine else None, no_engine=no_engine)
         self._log(ctx, mapping, report, engine, no_engine)
