@@ -23,14 +23,18 @@ class Thresholds:
     margin: float  # a match closer than this to the runner-up is flagged
 
 
-# Per model family (similarities of different models live on different scales). Chosen from
-# the eval-data distributions (README "Voice memory"): same person across episodes vs the
-# highest different-person similarity, with the threshold nearer the different-person side's
-# upper tail so short, noisy episode clips of one person still match.
+# Per model family (similarities of different models live on different scales). Rule: above
+# the upper tail of different-person similarities with room to spare, because a false merge
+# (one person speaking with another's voice) costs more than a new character an editor merges
+# in one click; then check the same person's pairs still clear it. Measured on eval-data by
+# tests/voices/test_calibration.py (figures in the README, "Voice memory"). CAM++: different
+# people ≤ 0.34, same person ≥ 0.49 → 0.40. Resemblyzer's ranges overlap (different up to 0.81,
+# same from 0.67), so it only accepts very close voices: a fallback that errs towards "new".
+# ECAPA (VoxCeleb-trained, cosine scale like CAM++) uses CAM++'s until measured.
 DEFAULT_THRESHOLDS = {
     "campplus": Thresholds(accept=0.40, margin=0.10),
     "ecapa": Thresholds(accept=0.40, margin=0.10),
-    "resemblyzer": Thresholds(accept=0.80, margin=0.05),
+    "resemblyzer": Thresholds(accept=0.85, margin=0.05),
 }
 FALLBACK = Thresholds(accept=0.50, margin=0.10)
 

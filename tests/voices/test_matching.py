@@ -40,5 +40,5 @@ def test_no_known_characters_means_no_match():
 
 def test_thresholds_follow_the_model_family_and_the_series_override():
     assert thresholds_for("campplus-192:abc").accept == 0.40
-    assert thresholds_for("resemblyzer-256:0.1.4").accept == 0.80
+    assert thresholds_for("resemblyzer-256:0.1.4").accept == 0.85
     assert thresholds_for("campplus-192:abc", 0.55).accept == 0.55
