@@ -14,6 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from media.errors import MediaError
+from voices.jobrefs import forget_job_refs
 
 from .events import JobEventHandler, emit, public
 from .lifecycle import forget_deleted_job, release_workspace
@@ -172,5 +173,18 @@ def run_job(job_id: int, *, on_stage=None) -> str | None:
         log.warning("job %s was deleted while it ran; its worker stopped and removed what it had written", job.pk)
         forget_deleted_job(job.pk)
         return None
+    _forget_private_refs(job)
     release_workspace(job)  # work folder: gone now, or kept a while after a failure
     return job.state
+
+
+def _forget_private_refs(job: Job) -> None:
+    """Privacy mode keeps no voice data beyond the job: its encrypted refs go as it ends (a
+    later "Rerun pass 2" then speaks with pass 1's voices, and says so)."""
+    try:
+        if job.is_terminal and job.episode.season.series.privacy_mode:
+            gone = forget_job_refs(job.pk)
+            if gone:
+                log.info("job %s: privacy mode, %d encrypted voice ref(s) deleted", job.pk, gone)
+    except Exception:  # never hide the job's own outcome; `storage clean` is not needed for this
+        log.exception("could not delete the voice refs of job %s", job.pk)

@@ -27,7 +27,9 @@ def segments_from_pipeline(*, episode, job_id: int, lines: list[dict], character
                                                target_text=row.target_text, note="generated")
                 created += 1
                 continue
-            if row.locked:
+            if row.locked:  # its text stays; who speaks it follows identify (an assignment, a merge)
+                if row.character_id != values["character_id"]:
+                    Segment.objects.filter(pk=row.pk).update(character_id=values["character_id"])
                 kept += 1
                 continue
             for key, value in {**values, "source_text": line["source_text"], "target_text": line["target_text"]}.items():

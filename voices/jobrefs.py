@@ -14,7 +14,7 @@ from typing import Iterator
 
 from . import crypto
 
-__all__ = ["SUFFIX", "store_job_ref", "job_ref_local", "job_ref_bytes", "stored_name"]
+__all__ = ["SUFFIX", "store_job_ref", "job_ref_local", "job_ref_bytes", "stored_name", "forget_job_refs"]
 
 SUFFIX = ".fernet"
 PLAIN_FOLDER = "work/voice"  # where decrypted copies live while a stage needs them
@@ -50,3 +50,12 @@ def job_ref_local(workspace, rel: str) -> Iterator[Path]:
         yield target
     finally:
         target.unlink(missing_ok=True)
+
+
+def forget_job_refs(job_id: int, folder: str = "analysis/voice_refs") -> int:
+    """Delete a job's encrypted refs from storage (privacy mode: no voice data beyond the job).
+    The refs manifest (durations, no audio) stays. Returns how many files went."""
+    from dubsite.storage import delete_names, walk
+
+    names = [n for n in walk(f"jobs/{job_id}/{folder}") if n.endswith(SUFFIX)]
+    return delete_names(names)[0] if names else 0
