@@ -3,6 +3,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from series import urls as series_urls
+from voices import character_urls
+
 from .api import api
 from .views import dashboard, models_status
 
@@ -13,7 +16,8 @@ urlpatterns = [
     path("admin/models/", admin.site.admin_view(models_status), name="models_status"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
-    path("series/", include("series.urls")),
+    # the catalog's pages and, in the same `series:` namespace, the Characters page (voices)
+    path("series/", include((series_urls.urlpatterns + character_urls.series_urlpatterns, "series"))),
     path("jobs/", include("jobs.urls")),
 ]
 

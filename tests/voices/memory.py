@@ -9,10 +9,13 @@ from django.forms.models import model_to_dict
 
 from media.audio import save
 from media.embeddings import Embedding
+from jobs.artifacts import Workspace
+from jobs.models import Job, JobState, Pass, PassState, StageRun, StageState
 from review.models import Segment
 from series.models import Character, Episode, Season
 from series.services import character_create
 from voices.models import CharacterEmbedding, EmbeddingSnapshot, EpisodeSpeaker, VoiceRef
+from voices.jobrefs import store_job_ref
 from voices.services import voice_ref_store
 from voices.vectors import add_snapshot, unseal
 
@@ -85,3 +88,19 @@ def state(series) -> dict:
         "means": sorted((m.character_id, m.model_id, m.dim, m.count, unseal(m.blob, m.dim).tobytes())
                         for m in CharacterEmbedding.objects.filter(character_id__in=ids)),
     }
+
+
+def job_with_ref(series, label="S1", *, season=3):
+    """A finished job whose refs stage kept an encrypted clone ref of `label`; its work folder is gone."""
+    ep = episode(series, season, 1)
+    job = Job.objects.create(episode=ep, state=JobState.SUCCEEDED)
+    pass_row = Pass.objects.create(job=job, number=1, state=PassState.SUCCEEDED)
+    rel = f"analysis/voice_refs/{label}.clone.wav"
+    workspace = Workspace(job.pk)
+    tone_wav(workspace.path(rel), seconds=4.0, hz=180.0)
+    plain = workspace.path(rel).read_bytes()
+    store_job_ref(workspace, rel)
+    workspace.remove()
+    StageRun.objects.create(job=job, pass_obj=pass_row, name="refs", state=StageState.SUCCEEDED, fingerprint="x",
+                            outputs={"_key": "refs", "speakers": {label: {"path": None, "clone_path": rel}}})
+    return job, ep, plain

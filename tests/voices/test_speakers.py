@@ -8,17 +8,15 @@ import pytest
 from dubsite.errors import Conflict, Forbidden, Invalid
 from dubsite.models import AuditEvent
 from jobs.artifacts import Workspace
-from jobs.models import Job, JobState, Pass, PassState, StageRun, StageState
 from jobs.speakers import job_speaker_enroll
 from series.services import character_create
 from tests.factories import make_series, make_user
-from voices.jobrefs import store_job_ref
 from voices.merge import character_merge
 from voices.models import CharacterEmbedding, EmbeddingSnapshot, EpisodeSpeaker
 from voices.services import voice_ref_latest, voice_ref_read
 from voices.speakers import speaker_assign
 
-from .memory import episode, populated, tone_wav
+from .memory import job_with_ref, populated
 
 pytestmark = pytest.mark.django_db
 
@@ -69,26 +67,10 @@ def test_assign_refusals(tmp_path):
     assert not AuditEvent.objects.filter(action="episode_speaker.assign").exists()
 
 
-def _job_with_ref(tmp_path, series, label="S1"):
-    """A finished job whose refs stage kept an encrypted clone ref of `label`; its work folder is gone."""
-    ep = episode(series, 3, 1)
-    job = Job.objects.create(episode=ep, state=JobState.SUCCEEDED)
-    pass_row = Pass.objects.create(job=job, number=1, state=PassState.SUCCEEDED)
-    rel = f"analysis/voice_refs/{label}.clone.wav"
-    workspace = Workspace(job.pk)
-    tone_wav(workspace.path(rel), seconds=4.0, hz=180.0)
-    plain = workspace.path(rel).read_bytes()
-    store_job_ref(workspace, rel)
-    workspace.remove()
-    StageRun.objects.create(job=job, pass_obj=pass_row, name="refs", state=StageState.SUCCEEDED, fingerprint="x",
-                            outputs={"_key": "refs", "speakers": {label: {"path": None, "clone_path": rel}}})
-    return job, ep, plain
-
-
 def test_enroll_keeps_the_jobs_ref_as_the_characters_series_ref(tmp_path, isolated_storage):
     series = make_series(slug="enr")
     character = character_create(actor=None, series=series)
-    job, ep, plain = _job_with_ref(tmp_path, series)
+    job, ep, plain = job_with_ref(series)
     EpisodeSpeaker.objects.create(episode=ep, job_id=job.pk, label="S1", character=character)
     with pytest.raises(Forbidden):
         job_speaker_enroll(actor=make_user("operator"), job=job, label="S1")
