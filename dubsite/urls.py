@@ -3,6 +3,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from jobs.views import job_ref_audio
+from voices.urls import urlpatterns as voice_urls
+
 from .api import api
 from .views import dashboard, models_status
 
@@ -15,6 +18,11 @@ urlpatterns = [
     path("api/", api.urls),
     path("series/", include("series.urls")),
     path("jobs/", include("jobs.urls")),
+    # every URL that plays voice data is `voices:<name>`; the job-ref view is a jobs view
+    # (voices must not import jobs), so the namespace is assembled here
+    path("voices/", include(([*voice_urls,
+                              path("jobs/<int:job_id>/speakers/<str:label>/ref", job_ref_audio,
+                                   name="job_ref_audio")], "voices"))),
 ]
 
 if settings.DEBUG or not getattr(settings, "AWS_STORAGE_BUCKET_NAME", ""):
