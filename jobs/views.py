@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from dubsite.audit import Context
 from dubsite.errors import ApplicationError, Invalid
@@ -12,6 +12,9 @@ from dubsite.http import html_errors
 from dubsite.roles import has_perm, require
 from series.models import Character
 from voices.speakers import speaker_assign
+
+from voices.playback import VoiceDataLocked, wav_response
+from voices.views import locked_page
 
 from . import selectors, services
 from .artifacts import Workspace
@@ -83,6 +86,20 @@ def job_diarization_svg(request, pk: int):
     labels = {k: v["code"] for k, v in outputs.get("identify", {}).get("speakers", {}).items()}
     svg = diarization_svg(outputs["diarize"]["turns"], outputs["extract"]["duration"], labels=labels)
     return HttpResponse(svg, content_type="image/svg+xml")
+
+
+@login_required
+@require_GET
+@html_errors
+def job_ref_audio(request, job_id: int, label: str):
+    """A speaker's ref of this job, decrypted, for roles that may hear voice data (URL name
+    `voices:job_ref_audio`, see dubsite/urls.py). `?clone=1`: the copy made for cloning."""
+    clone = request.GET.get("clone") in ("1", "true")
+    try:
+        job, data = selectors.job_ref_audio(user=request.user, pk=job_id, label=label, clone=clone)
+    except VoiceDataLocked as exc:
+        return locked_page(request, exc)
+    return wav_response(data, f"job{job.pk}-{label}{'-clone' if clone else ''}.wav")
 
 
 def _action(request, pk: int, service, done: str):

@@ -16,7 +16,7 @@ from .voicekeys import check_voice_key
 
 __all__ = [
     "series_create", "series_update", "series_delete", "check_series_deletable", "season_get_or_create",
-    "episode_create", "character_create", "character_update", "CHARACTER_FIELDS",
+    "episode_create", "episode_delete", "character_create", "character_update", "CHARACTER_FIELDS",
 ]
 
 SERIES_FIELDS = ("title", "source_language", "target_language", "default_mode", "voice_memory", "privacy_mode")
@@ -148,6 +148,24 @@ def episode_create(*, actor, series: Series, season_number: int, number: int, up
             episode.source_video.delete(save=False)
             raise
     return episode
+
+
+def episode_delete(*, actor, episode: Episode, context=None) -> None:
+    """Delete an episode with its jobs and lines; its files (source, job artifacts and work
+    folders) go after the commit through the apps' post_delete receivers. Refused (409) while
+    anything in `series.hooks.delete_guards` objects for its series (a queued or running job)."""
+    require(actor, "series.delete_episode", episode)
+    with transaction.atomic():
+        episode = Episode.objects.select_for_update().select_related("season__series").filter(pk=episode.pk).first()
+        if episode is None:
+            raise NotFound("the episode was deleted meanwhile")
+        reasons = [reason for guard in delete_guards for reason in guard(episode.season.series)]
+        if reasons:
+            raise Conflict(f"{episode} cannot be deleted now: {'; '.join(reasons)}", fields={"episode": "busy"})
+        audit.record(actor, "episode.delete", episode, context=context,
+                     old={"series": episode.season.series.slug, "season": episode.season.number,
+                          "number": episode.number, "file": episode.source_video.name})
+        episode.delete()
 
 
 def _next_code(series: Series) -> str:
