@@ -14,7 +14,7 @@ from .artifacts import Workspace
 from .models import Job
 from .pipeline import finished_outputs
 
-__all__ = ["speaker_list", "speaker_get", "job_ref_name", "job_speaker_enroll"]
+__all__ = ["speaker_list", "speaker_get", "job_refs", "job_ref_name", "job_speaker_enroll"]
 
 
 def speaker_list(*, user, job: Job) -> QuerySet[EpisodeSpeaker]:
@@ -30,10 +30,16 @@ def speaker_get(*, user, job: Job, label: str) -> EpisodeSpeaker:
     return speaker
 
 
-def job_ref_name(job: Job, label: str) -> str | None:
-    """The workspace-relative name of the label's ref (the clone copy when there is one), or None."""
+def job_refs(job: Job) -> dict[str, dict]:
+    """The refs stage's entry per label ({"path", "clone_path", "seconds", …}); empty before that stage."""
     outputs, _ = finished_outputs(job)
-    ref = (outputs.get("refs") or {}).get("speakers", {}).get(label) or {}
+    return (outputs.get("refs") or {}).get("speakers") or {}
+
+
+def job_ref_name(job: Job, label: str, refs: dict | None = None) -> str | None:
+    """The workspace-relative name of the label's ref (the clone copy when there is one: it is what
+    cloning reads), or None."""
+    ref = (job_refs(job) if refs is None else refs).get(label) or {}
     return ref.get("clone_path") or ref.get("path")
 
 

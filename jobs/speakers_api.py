@@ -15,7 +15,7 @@ from voices.speakers import speaker_assign
 
 from . import selectors, services
 from .api import JobDetail
-from .speakers import job_ref_name, job_speaker_enroll, speaker_get, speaker_list
+from .speakers import job_ref_name, job_refs, job_speaker_enroll, speaker_get, speaker_list
 
 router = Router(tags=["jobs"])
 
@@ -69,8 +69,9 @@ class EnrolledOut(Schema):
 
 
 def _with_ref(job, speakers):
+    refs = job_refs(job)
     for speaker in speakers:
-        speaker.has_ref = job_ref_name(job, speaker.label) is not None
+        speaker.has_ref = job_ref_name(job, speaker.label, refs) is not None
     return speakers
 
 

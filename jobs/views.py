@@ -21,7 +21,7 @@ from .artifacts import Workspace
 from .forms import JobForm
 from .models import JobState
 from .pipeline import finished_outputs
-from .speakers import job_ref_name, job_speaker_enroll, speaker_get, speaker_list
+from .speakers import job_ref_name, job_refs, job_speaker_enroll, speaker_get, speaker_list
 from .timeline import diarization_svg
 
 
@@ -141,8 +141,11 @@ def _speakers_panel(user, job) -> dict:
         return {"speakers": None}
     speakers = list(speaker_list(user=user, job=job))
     can_hear = has_perm(user, "voices.view_voiceref", job)
+    refs = job_refs(job)
     for speaker in speakers:
-        speaker.has_ref = job_ref_name(job, speaker.label) is not None
+        speaker.has_ref = job_ref_name(job, speaker.label, refs) is not None
+        # the player asks for the analysis ref, or the clone copy when only that was kept
+        speaker.play_clone = not (refs.get(speaker.label) or {}).get("path")
     can_assign = has_perm(user, "voices.assign_episodespeaker", job)
     return {
         "speakers": speakers,

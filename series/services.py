@@ -219,16 +219,17 @@ def character_create(*, actor, series: Series, display_name: str = "", voice_set
 
 
 def character_update(*, actor, character: Character, context=None, display_name: str | None = None,
-                     voice_settings: dict | None = None, notes: str | None = None, voice_locked: bool | None = None,
+                     notes: str | None = None, voice_locked: bool | None = None,
                      voice: str | None = None) -> Character:
-    """Rename, notes, lock, saved voice (`voice`: a media.tts voice key, "" to clear; other keys of
-    voice_settings such as the pipeline's origin marker are kept). A change of nothing audits nothing."""
+    """Rename, notes, lock, saved voice (`voice`: a media.tts voice key, "" to clear). The rest of
+    voice_settings (the pipeline's markers) is not a person's to edit: it is kept as it is, and the
+    admin (which offers what this signature takes) shows it read-only. A change of nothing audits nothing."""
     require(actor, "series.change_character", character)
     values = _check_character_values({"display_name": display_name, "notes": notes, "voice_locked": voice_locked,
                                       "voice": voice}, character.series)
     with transaction.atomic():
         character = Character.objects.select_for_update().get(pk=character.pk)
-        new_settings = dict(voice_settings if voice_settings is not None else character.voice_settings or {})
+        new_settings = dict(character.voice_settings or {})
         if "voice" in values:
             new_settings.pop("voice", None)
             key = values.pop("voice")

@@ -111,7 +111,14 @@ def test_what_each_role_sees(role, world):
     assert ("not for your role" in page) == (role not in {"operator", "editor", "admin"})
     assert ('action="/series/perm-show/characters/new/"' in page) == (role in EDIT)
     assert ("Undo merge" in page) == (role in ADMIN)
+    hears = role in {"operator", "editor", "admin"}
+    assert ('<audio controls preload="none" src="/voices/refs/' in page) == hears  # the permission-checked player
     job_page = client.get(f"/jobs/{w['job'].pk}/").content.decode()
+    player = f"/voices/jobs/{w['job'].pk}/speakers/S1/ref?clone=1"  # the job kept only the clone copy
+    assert (f'src="{player}"' in job_page) == hears
+    if hears:
+        response = client.get(player)
+        assert response.status_code == 200 and response["Content-Type"] == "audio/wav"
     assert 'id="speaker-S1"' in job_page and w["c"].code in job_page and "low margin" in job_page
     assert ("/speakers/S1/assign/" in job_page) == (role in EDIT)
     assert ("Enroll this ref" in job_page) == (role in EDIT)
