@@ -93,3 +93,25 @@ def test_delete_takes_the_aliases_and_is_refused_while_a_job_runs(tmp_path):
     Job.objects.filter(pk=job.pk).update(state=JobState.CANCELLED)
     character_delete(actor=admin, character=a)
     assert not Character.objects.filter(pk__in=[a.pk, b.pk]).exists()
+
+
+def test_the_characters_page_reads_in_a_fixed_number_of_queries(tmp_path, django_assert_max_num_queries):
+    """No query per character, alias, appearance or ref (the page lists a whole series)."""
+    from django.test import Client
+
+    from voices.merge import character_merge
+    from .memory import episode, speak
+
+    series = make_series(slug="many")
+    a, b, _ = populated(series, tmp_path)
+    character_merge(actor=make_user("admin"), source=b, target=a)
+    client = Client()
+    client.force_login(make_user("operator"))
+    url = f"/series/{series.slug}/characters/"
+    client.get(url)
+    with django_assert_max_num_queries(12) as small:
+        client.get(url)
+    for n in range(6):
+        speak(character_create(actor=None, series=series), episode(series, 4, n + 1), label="S1", lines=2, seed=n)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200
