@@ -160,13 +160,20 @@ def me(request):
 
 def _mount() -> None:
     from jobs.api import router as jobs_router
+    from jobs.speakers_api import router as speakers_router
     from series.api import episodes_router, series_router
-    from voices.api import router as voices_router
+    from voices.api import refs_router as voice_refs_router, router as voices_router
+    from voices.characters_api import characters_router, merges_router, series_router as series_characters_router
 
     api.add_router("/series", series_router)
+    api.add_router("/series", series_characters_router)
     api.add_router("/episodes", episodes_router)
     api.add_router("/jobs", jobs_router)
+    api.add_router("/jobs", speakers_router)
     api.add_router("/characters", voices_router)
+    api.add_router("/characters", characters_router)
+    api.add_router("/merges", merges_router)
+    api.add_router("/voices", voice_refs_router)
 
 
 _mount()

@@ -27,9 +27,25 @@ def dashboard(request):
     return render(request, "dubsite/dashboard.html", {"series_list": series, "jobs": jobs})
 
 
-# voice data (series refs) is biometric: its encrypted blobs are never served as files; a ref
-# is heard only decrypted, through the refs API's permission check
+# Voice data (series refs, job refs, clone copies) is biometric: its blobs are never served as
+# files, not even encrypted; a ref is heard only decrypted, through the voices routes' permission
+# check (voices/playback.py). A job's `work/` files are engine scratch with server paths.
 PRIVATE_FOLDERS = {"voices"}
+PRIVATE_SUFFIXES = (".fernet",)
+JOB_PRIVATE_FOLDERS = (("work",), ("analysis", "voice_refs"))
+PUBLIC_IN_PRIVATE = {("analysis", "voice_refs", "manifest.json")}  # the refs' metadata, a job-page download
+
+
+def is_private(parts: tuple[str, ...]) -> bool:
+    """Is the stored file at these path parts (relative to MEDIA_ROOT) never to be served here?"""
+    if not parts or parts[0] in PRIVATE_FOLDERS or parts[-1].endswith(PRIVATE_SUFFIXES):
+        return True
+    if parts[0] == "jobs" and len(parts) > 2:  # jobs/<id>/<relative name>
+        inside = parts[2:]
+        if inside in PUBLIC_IN_PRIVATE:
+            return False
+        return any(inside[:len(folder)] == folder for folder in JOB_PRIVATE_FOLDERS)
+    return False
 
 
 def _media_path(name: str) -> Path | None:
@@ -53,7 +69,7 @@ def media_file(request, name: str):
     if not has_perm(request.user, "jobs.view_job"):
         raise PermissionDenied("you may not view job artifacts")
     target = _media_path(name)
-    if target is None or target.relative_to(Path(settings.MEDIA_ROOT).resolve()).parts[0] in PRIVATE_FOLDERS:
+    if target is None or is_private(target.relative_to(Path(settings.MEDIA_ROOT).resolve()).parts):
         raise Http404("no such file")
     try:
         handle = open(target, "rb")

@@ -1,10 +1,10 @@
-"""Job endpoints: submit, list, detail (passes, stages, events), cancel, retry, segments."""
+"""Job endpoints: submit, list, detail (passes, stages, events), cancel, retry, segments, speaker refs."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from ninja import Query, Router, Schema, Status
+from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from dubsite.audit import Context
@@ -12,6 +12,8 @@ from dubsite.schemas import ID_MAX, Id, IdPath, StrictSchema, errors
 from review.selectors import segment_list
 from series.api import Language, ModeName
 from series.selectors import episode_get
+from voices.api import WAV_RESPONSE
+from voices.playback import wav_response
 
 from . import selectors, services
 from .models import JobState
@@ -179,3 +181,16 @@ def rerun_pass2(request, job_id: IdPath):
 def job_segments(request, job_id: IdPath):
     selectors.job_get(user=request.user, pk=job_id)
     return list(segment_list(user=request.user, job_id=job_id))
+
+
+Label = Annotated[str, Path(description="diarization label (SPEAKER_00…)", min_length=1, max_length=32,
+                            pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+@router.get("/{job_id}/speakers/{label}/ref", response={200: None, **errors(401, 403, 404, 409, 422)},
+            openapi_extra=WAV_RESPONSE,
+            summary="Hear a speaker's ref of this job (operators, editors, admins); 409 when no key opens it")
+def speaker_ref(request, job_id: IdPath, label: Label,
+                clone: Annotated[bool, Query(description="the 22.05 kHz copy made for cloning")] = False):
+    job, data = selectors.job_ref_audio(user=request.user, pk=job_id, label=label, clone=clone)
+    return wav_response(data, f"job{job.pk}-{label}{'-clone' if clone else ''}.wav")

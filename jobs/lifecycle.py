@@ -3,8 +3,10 @@
 - Its work folder (`DUBSITE_WORK_DIR/job_<id>`, local scratch for engines) goes when the job
   ends: at once after success or cancel; after a failure it stays `DUBSITE_KEEP_FAILED_WORK_HOURS`
   for debugging, then `release_expired_workspaces` (scheduled, and `manage.py storage clean`)
-  removes it. Retry and "Rerun pass 2" need no work folder: every artifact a later stage reads is
-  published to storage, and `Workspace.ensure_local` fetches it back.
+  removes it. A kept folder holds no voice data: plaintext refs and decrypted copies are scrubbed
+  from it as the job ends (`scrub_voice_data`). Retry and "Rerun pass 2" need no work folder:
+  every artifact a later stage reads is published to storage, and `Workspace.ensure_local`
+  fetches it back.
 - Its artifacts in storage (`jobs/<id>/`) and its work folder go with its row, after the commit
   (`delete_job_files`, a post_delete receiver, so a series or episode delete cascades to them).
 - A series with a queued or running job cannot be deleted (`active_jobs_guard`).
@@ -25,12 +27,13 @@ from django.utils import timezone
 from dubsite import audit
 from dubsite.storage import (delete_tree, delete_tree_after_commit, dir_size, remove_dir, remove_dir_after_commit,
                              tree_size)
+from voices.jobrefs import PLAIN_FOLDER
 
 from .artifacts import Workspace
 from .models import ACTIVE_STATES, Job, JobState
 
-__all__ = ["release_workspace", "keep_failed_for", "stale_workspaces", "release_expired_workspaces",
-           "workspaces_clean", "delete_job_files", "forget_deleted_job",
+__all__ = ["release_workspace", "scrub_voice_data", "VOICE_SCRATCH", "keep_failed_for", "stale_workspaces",
+           "release_expired_workspaces", "workspaces_clean", "delete_job_files", "forget_deleted_job",
            "active_jobs_guard", "job_disk_usage", "StaleWorkspace", "REMOVED_AT_ONCE", "KEPT_AFTER"]
 
 log = logging.getLogger("jobs.lifecycle")
@@ -48,6 +51,28 @@ def storage_prefix(job_id: int) -> str:
     return f"jobs/{job_id}"
 
 
+# Where a work folder can hold plaintext voice data: the refs stage's output folder (before its
+# files are encrypted), decrypted job refs (voices.jobrefs) and decrypted series refs (tts).
+REFS_FOLDER = "analysis/voice_refs"
+REFS_METADATA = {"manifest.json"}
+VOICE_SCRATCH = (PLAIN_FOLDER, "work/series_refs")
+
+
+def scrub_voice_data(root: Path) -> int:
+    """Remove every voice file from a work folder that stays after its job: the refs folder but
+    its manifest, and the folders of decrypted copies. Returns how many files went."""
+    removed = 0
+    refs = root / REFS_FOLDER
+    if refs.is_dir():
+        for path in refs.rglob("*"):
+            if path.is_file() and path.relative_to(refs).as_posix() not in REFS_METADATA:
+                path.unlink(missing_ok=True)
+                removed += 1
+    for rel in VOICE_SCRATCH:
+        removed += remove_dir(root / rel)[0] if (root / rel).exists() else 0
+    return removed
+
+
 def release_workspace(job: Job) -> None:
     """Called by the runner as a job ends, whatever the outcome. Removes the work folder (or keeps
     it after a failure, see the module doc) and records the job's disk use on its row.
@@ -59,6 +84,9 @@ def release_workspace(job: Job) -> None:
     try:
         workspace = Workspace(job.pk)
         if job.state in KEPT_AFTER and keep_failed_for() > timedelta(0):
+            scrubbed = scrub_voice_data(workspace.root)  # kept for debugging, never with voice data
+            if scrubbed:
+                log.info("job %s: %s voice file(s) removed from the kept work folder", job.pk, scrubbed)
             work, _ = dir_size(workspace.root)
             log.info("job %s %s: work folder kept %s for debugging", job.pk, job.state, keep_failed_for())
         else:

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from dubsite import audit
-from dubsite.errors import Conflict, Invalid
-from dubsite.roles import require
+from dubsite.errors import Conflict, Forbidden, Invalid
+from dubsite.roles import has_perm, require
 from series.languages import LANGUAGES
 from series.models import Episode, Mode
 
@@ -17,7 +17,7 @@ from .events import emit
 from .liveness import stale_after, worker_is_dead
 from .models import ACTIVE_STATES, RETRYABLE_STATES, Job, JobState, Pass, PassState, StageRun, StageState
 
-__all__ = ["job_submit", "job_cancel", "job_retry", "job_rerun_pass2", "jobs_recover_stale", "is_stale", "enqueue",
+__all__ = ["job_submit", "job_cancel", "job_retry", "job_rerun_pass2", "job_reidentify", "jobs_recover_stale", "is_stale", "enqueue",
            "TWO_PASS_BY_MODE", "MAX_RECOVERIES"]
 
 TWO_PASS_BY_MODE = {Mode.LOW: False, Mode.MEDIUM: False, Mode.HIGH: True}
@@ -218,6 +218,34 @@ def job_rerun_pass2(*, actor, job: Job, context=None, enqueue_task: bool = True)
         Pass.objects.update_or_create(job=job, number=2, defaults={"state": PassState.PENDING, "error": ""})
         audit.record(actor, "job.rerun_pass2", job, old=old, new={"state": job.state, "two_pass": True},
                      context=context)
+        if enqueue_task:
+            transaction.on_commit(lambda: enqueue(job.pk))
+    return job
+
+
+REIDENTIFY_PERMS = ("voices.assign_episodespeaker", "jobs.retry_job")
+
+
+def job_reidentify(*, actor, job: Job, context=None, enqueue_task: bool = True) -> Job:
+    """Run a finished job again from identify, so its lines and voices follow the speakers as people
+    assigned them: every pass goes back to pending; stages whose fingerprints did not change (extract
+    → refs) resume from their outputs, identify (its fingerprint includes the assignments) and every
+    stage after it run again. Editors (who assign speakers) and operators (who retry jobs) may."""
+    require(actor, "jobs.view_job", job)
+    if not any(has_perm(actor, perm, job) for perm in REIDENTIFY_PERMS):
+        raise Forbidden(f"you lack the permission {' or '.join(REIDENTIFY_PERMS)}")
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.state in ACTIVE_STATES:
+            raise Conflict(f"job {job.pk} is {job.state}; re-run from identify once it has ended",
+                           fields={"state": job.state})
+        old = {"state": job.state, "error": job.error}
+        job.state, job.error, job.cancel_requested, job.finished = JobState.QUEUED, "", False, None
+        job.recoveries, job.worker = 0, ""
+        _save_active(job, ["state", "error", "cancel_requested", "finished", "recoveries", "worker"])
+        # a succeeded pass with all its outputs would be skipped whole (pipeline.run_passes)
+        job.passes.update(state=PassState.PENDING, error="", started=None, finished=None)
+        audit.record(actor, "job.reidentify", job, old=old, new={"state": job.state}, context=context)
         if enqueue_task:
             transaction.on_commit(lambda: enqueue(job.pk))
     return job

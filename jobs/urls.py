@@ -9,5 +9,8 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.job_cancel, name="cancel"),
     path("<int:pk>/retry/", views.job_retry, name="retry"),
     path("<int:pk>/rerun-pass2/", views.job_rerun_pass2, name="rerun_pass2"),
+    path("<int:pk>/reidentify/", views.job_reidentify, name="reidentify"),
+    path("<int:pk>/speakers/<str:label>/assign/", views.speaker_assign_view, name="speaker_assign"),
+    path("<int:pk>/speakers/<str:label>/enroll/", views.speaker_enroll_view, name="speaker_enroll"),
     path("<int:pk>/diarization.svg", views.job_diarization_svg, name="diarization_svg"),
 ]

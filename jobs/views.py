@@ -4,18 +4,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from dubsite.audit import Context
-from dubsite.errors import ApplicationError
+from dubsite.errors import ApplicationError, Invalid
 from dubsite.http import html_errors
 from dubsite.roles import has_perm, require
+from series.models import Character
+from voices.speakers import speaker_assign
+
+from voices.playback import VoiceDataLocked, wav_response
+from voices.views import locked_page
 
 from . import selectors, services
 from .artifacts import Workspace
 from .forms import JobForm
 from .models import JobState
 from .pipeline import finished_outputs
+from .speakers import job_ref_name, job_refs, job_speaker_enroll, speaker_get, speaker_list
 from .timeline import diarization_svg
 
 
@@ -65,6 +71,7 @@ def job_detail(request, pk: int):
         "can_cancel": has_perm(request.user, "jobs.cancel_job", job) and not job.is_terminal,
         "can_retry": has_perm(request.user, "jobs.retry_job", job) and job.state in ("failed", "errored", "cancelled"),
         "can_rerun_pass2": has_perm(request.user, "jobs.rerun_pass2", job) and job.state == JobState.SUCCEEDED,
+        **_speakers_panel(request.user, job),
     }
     return render(request, "jobs/detail.html", context)
 
@@ -79,6 +86,20 @@ def job_diarization_svg(request, pk: int):
     labels = {k: v["code"] for k, v in outputs.get("identify", {}).get("speakers", {}).items()}
     svg = diarization_svg(outputs["diarize"]["turns"], outputs["extract"]["duration"], labels=labels)
     return HttpResponse(svg, content_type="image/svg+xml")
+
+
+@login_required
+@require_GET
+@html_errors
+def job_ref_audio(request, job_id: int, label: str):
+    """A speaker's ref of this job, decrypted, for roles that may hear voice data (URL name
+    `voices:job_ref_audio`, see dubsite/urls.py). `?clone=1`: the copy made for cloning."""
+    clone = request.GET.get("clone") in ("1", "true")
+    try:
+        job, data = selectors.job_ref_audio(user=request.user, pk=job_id, label=label, clone=clone)
+    except VoiceDataLocked as exc:
+        return locked_page(request, exc)
+    return wav_response(data, f"job{job.pk}-{label}{'-clone' if clone else ''}.wav")
 
 
 def _action(request, pk: int, service, done: str):
@@ -112,3 +133,76 @@ def job_retry(request, pk: int):
 @html_errors
 def job_rerun_pass2(request, pk: int):
     return _action(request, pk, services.job_rerun_pass2, "Pass 2 queued.")
+
+
+def _speakers_panel(user, job) -> dict:
+    """The Speakers panel: who each label speaks as; audio and forms only for the roles that may use them."""
+    if not has_perm(user, "voices.view_episodespeaker", job):
+        return {"speakers": None}
+    speakers = list(speaker_list(user=user, job=job))
+    can_hear = has_perm(user, "voices.view_voiceref", job)
+    refs = job_refs(job)
+    for speaker in speakers:
+        speaker.has_ref = job_ref_name(job, speaker.label, refs) is not None
+        # the player asks for the analysis ref, or the clone copy when only that was kept
+        speaker.play_clone = not (refs.get(speaker.label) or {}).get("path")
+    can_assign = has_perm(user, "voices.assign_episodespeaker", job)
+    return {
+        "speakers": speakers,
+        "can_hear_refs": can_hear,
+        "can_assign": can_assign,
+        "can_enroll": has_perm(user, "voices.add_voiceref", job),
+        "can_reidentify": job.is_terminal and any(has_perm(user, p, job) for p in services.REIDENTIFY_PERMS),
+        "assignable": list(Character.objects.filter(series=job.episode.season.series, merged_into__isnull=True)
+                           .order_by("code")) if can_assign else [],
+    }
+
+
+@login_required
+@require_POST
+@html_errors
+def speaker_assign_view(request, pk: int, label: str):
+    job = selectors.job_get(user=request.user, pk=pk)
+    speaker = speaker_get(user=request.user, job=job, label=label)
+    require(request.user, "voices.assign_episodespeaker", speaker)
+    new_name = request.POST.get("new_name", "").strip()
+    choice = request.POST.get("character", "")
+
+    def assign():
+        character = None
+        if not new_name:
+            character = Character.objects.filter(pk=int(choice) if choice.isdigit() else 0).first()
+            if character is None:
+                raise Invalid("choose a character or give a new name", fields={"character": "required"})
+        speaker_assign(actor=request.user, speaker=speaker, character=character, new_name=new_name or None,
+                       context=Context.from_request(request))
+
+    return _speaker_action(request, pk, assign, f"{label} assigned; re-run from identify so lines and voices follow.")
+
+
+@login_required
+@require_POST
+@html_errors
+def speaker_enroll_view(request, pk: int, label: str):
+    job = selectors.job_get(user=request.user, pk=pk)
+    return _speaker_action(request, pk, lambda: job_speaker_enroll(actor=request.user, job=job, label=label,
+                                                                   context=Context.from_request(request)),
+                           f"The ref of {label} is now its character's series ref.")
+
+
+@login_required
+@require_POST
+@html_errors
+def job_reidentify(request, pk: int):
+    return _action(request, pk, services.job_reidentify, "Job re-queued from identify.")
+
+
+def _speaker_action(request, pk: int, call, done: str):
+    try:
+        call()
+        messages.success(request, done)
+    except ApplicationError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        messages.error(request, exc.message)
+    return redirect("jobs:detail", pk=pk)

@@ -21,6 +21,9 @@ class SegmentAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # lines go with their job; a deleted line would leave no revision or audit row
+
 
 @admin.register(SegmentRevision)
 class SegmentRevisionAdmin(ReadOnlyAdmin):

@@ -12,10 +12,11 @@ from .hooks import delete_guards, forget_voice_data
 from .languages import LANGUAGES
 from .models import Character, Episode, Mode, Season, Series
 from .uploads import check_upload
+from .voicekeys import check_voice_key
 
 __all__ = [
     "series_create", "series_update", "series_delete", "check_series_deletable", "season_get_or_create",
-    "episode_create", "character_create", "character_update",
+    "episode_create", "episode_delete", "character_create", "character_update", "CHARACTER_FIELDS",
 ]
 
 SERIES_FIELDS = ("title", "source_language", "target_language", "default_mode", "voice_memory", "privacy_mode")
@@ -145,40 +146,100 @@ def episode_create(*, actor, series: Series, season_number: int, number: int, up
     return episode
 
 
+def episode_delete(*, actor, episode: Episode, context=None) -> None:
+    """Delete an episode with its jobs and lines; its files (source, job artifacts and work
+    folders) go after the commit through the apps' post_delete receivers. Refused (409) while
+    anything in `series.hooks.delete_guards` objects for its series (a queued or running job)."""
+    require(actor, "series.delete_episode", episode)
+    with transaction.atomic():
+        episode = Episode.objects.select_for_update().select_related("season__series").filter(pk=episode.pk).first()
+        if episode is None:
+            raise NotFound("the episode was deleted meanwhile")
+        reasons = [reason for guard in delete_guards for reason in guard(episode.season.series)]
+        if reasons:
+            raise Conflict(f"{episode} cannot be deleted now: {'; '.join(reasons)}", fields={"episode": "busy"})
+        audit.record(actor, "episode.delete", episode, context=context,
+                     old={"series": episode.season.series.slug, "season": episode.season.number,
+                          "number": episode.number, "file": episode.source_video.name})
+        episode.delete()
+
+
 def _next_code(series: Series) -> str:
     last = Character.objects.filter(series=series).aggregate(m=Max("code"))["m"]
     number = int(last.split("_")[1]) + 1 if last else 1
     return f"CHAR_{number:04d}"
 
 
+CHARACTER_FIELDS = ("display_name", "notes", "voice_locked", "voice_settings")
+
+
+def _check_character_values(values: dict, series: Series) -> dict:
+    """Normalise what a person may set on a character; Invalid names the field at fault."""
+    out = {}
+    if values.get("display_name") is not None:
+        name = str(values["display_name"]).strip()
+        if len(name) > 100:
+            raise Invalid("a name has at most 100 characters", fields={"display_name": "too long"})
+        out["display_name"] = name
+    if values.get("notes") is not None:
+        if len(values["notes"]) > 5000:
+            raise Invalid("notes have at most 5000 characters", fields={"notes": "too long"})
+        out["notes"] = values["notes"]
+    if values.get("voice_locked") is not None:
+        out["voice_locked"] = bool(values["voice_locked"])
+    if values.get("voice") is not None:  # "" clears the saved voice: jobs pick one again
+        out["voice"] = check_voice_key(values["voice"], series.target_language) if values["voice"].strip() else ""
+    return out
+
+
 def character_create(*, actor, series: Series, display_name: str = "", voice_settings: dict | None = None,
+                     notes: str = "", voice_locked: bool = False, voice: str | None = None,
                      context=None) -> Character:
     """New persistent character with the next stable code. Actor None = the pipeline (system)."""
     if actor is not None:
         require(actor, "series.add_character", series)
+    values = _check_character_values({"display_name": display_name, "notes": notes, "voice_locked": voice_locked,
+                                      "voice": voice}, series)
+    settings = dict(voice_settings or {})
+    if values.get("voice"):
+        settings["voice"] = values["voice"]
     with transaction.atomic():
         Series.objects.select_for_update().get(pk=series.pk)  # serialise code allocation per series
-        character = Character.objects.create(series=series, code=_next_code(series), display_name=display_name,
-                                             voice_settings=voice_settings or {})
+        character = Character.objects.create(series=series, code=_next_code(series),
+                                             display_name=values["display_name"], notes=values["notes"],
+                                             voice_locked=values["voice_locked"], voice_settings=settings)
         audit.record(actor, "character.create", character,
-                     new={"series": series.slug, "code": character.code, "display_name": display_name},
+                     new={"series": series.slug, "code": character.code, **_snapshot(character, CHARACTER_FIELDS)},
                      context=context)
     return character
 
 
 def character_update(*, actor, character: Character, context=None, display_name: str | None = None,
-                     voice_settings: dict | None = None) -> Character:
+                     notes: str | None = None, voice_locked: bool | None = None,
+                     voice: str | None = None) -> Character:
+    """Rename, notes, lock, saved voice (`voice`: a media.tts voice key, "" to clear). The rest of
+    voice_settings (the pipeline's markers) is not a person's to edit: it is kept as it is, and the
+    admin (which offers what this signature takes) shows it read-only. A change of nothing audits nothing."""
     require(actor, "series.change_character", character)
+    values = _check_character_values({"display_name": display_name, "notes": notes, "voice_locked": voice_locked,
+                                      "voice": voice}, character.series)
     with transaction.atomic():
         character = Character.objects.select_for_update().get(pk=character.pk)
-        old = {"display_name": character.display_name, "voice_settings": character.voice_settings}
-        if display_name is not None:
-            character.display_name = display_name.strip()[:100]
-        if voice_settings is not None:
-            character.voice_settings = voice_settings
+        new_settings = dict(character.voice_settings or {})
+        if "voice" in values:
+            new_settings.pop("voice", None)
+            key = values.pop("voice")
+            if key:
+                new_settings["voice"] = key
+        values["voice_settings"] = new_settings
+        changed = {k: v for k, v in values.items() if getattr(character, k) != v}
+        if not changed:
+            return character
+        old = _snapshot(character, changed)
+        for key, value in changed.items():
+            setattr(character, key, value)
         character.full_clean()
-        character.save()
-        audit.record(actor, "character.update", character, old=old,
-                     new={"display_name": character.display_name, "voice_settings": character.voice_settings},
+        character.save(update_fields=list(changed))
+        audit.record(actor, "character.update", character, old=old, new=_snapshot(character, changed),
                      context=context)
     return character

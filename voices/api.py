@@ -1,4 +1,4 @@
-"""Series refs of a character: list (operators, editors, admins) and upload (editors, admins)."""
+"""Series refs of a character: list and play (operators, editors, admins), upload (editors, admins)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,8 +12,14 @@ from dubsite.audit import Context
 from dubsite.schemas import CLOSED_MULTIPART, IdPath, errors, refuse_unknown_form_fields
 
 from . import selectors, services
+from .playback import wav_response
 
-router = Router(tags=["voices"])
+router = Router(tags=["voices"])  # mounted at /characters
+refs_router = Router(tags=["voices"])  # mounted at /voices
+
+# A WAV body, not JSON: the schema says so, for clients and for schemathesis' checks.
+WAV_RESPONSE = {"responses": {200: {"description": "The decrypted WAV (Cache-Control: private, no-store)",
+                                    "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
 class VoiceRefOut(Schema):
@@ -48,3 +54,11 @@ def upload_ref(request, character_id: IdPath,
     ref = services.voice_ref_upload(actor=request.user, character=character, upload=file,
                                     context=Context.from_request(request))
     return Status(201, ref)
+
+
+@refs_router.get("/refs/{ref_id}/audio", response={200: None, **errors(401, 403, 404, 409, 422)},
+                 openapi_extra=WAV_RESPONSE,
+                 summary="Hear a series ref (operators, editors, admins); 409 when no configured key opens it")
+def ref_audio(request, ref_id: IdPath):
+    ref, data = selectors.voice_ref_audio(user=request.user, pk=ref_id)
+    return wav_response(data, f"{ref.character.code}-ref{ref.pk}.wav")

@@ -8,6 +8,7 @@ from dubsite.roles import require
 from series.models import Character
 
 from .models import VoiceRef
+from .playback import read_encrypted
 
 
 def character_get(*, user, pk: int) -> Character:
@@ -21,6 +22,21 @@ def character_get(*, user, pk: int) -> Character:
 def voice_ref_list(*, user, character: Character) -> QuerySet[VoiceRef]:
     require(user, "voices.view_voiceref", character)
     return VoiceRef.objects.filter(character=character.canonical()).select_related("created_by")
+
+
+def voice_ref_get(*, user, pk: int) -> VoiceRef:
+    require(user, "voices.view_voiceref")
+    ref = VoiceRef.objects.select_related("character__series").filter(pk=pk).first()
+    if ref is None:
+        raise NotFound(f"no voice ref {pk}")
+    return ref
+
+
+def voice_ref_audio(*, user, pk: int) -> tuple[VoiceRef, bytes]:
+    """A series ref and its decrypted WAV, for a user allowed to hear voice data (404 when gone,
+    409 VoiceDataLocked when no configured key opens it)."""
+    ref = voice_ref_get(user=user, pk=pk)
+    return ref, read_encrypted(ref.blob)
 
 
 def voice_ref_usage(series_ids) -> dict[int, dict[str, tuple[int, int]]]:

@@ -19,6 +19,9 @@ CHANGELISTS = {
     "jobs.job": ALL, "jobs.pass": ALL, "jobs.stagerun": ALL, "jobs.jobevent": ALL,
     "review.segment": ALL, "review.segmentrevision": ALL,
     "voices.voiceref": {"operator", "editor", "admin"},  # voice data: not for viewers
+    "voices.episodespeaker": ALL,  # who speaks as whom, not voice data
+    "voices.charactermerge": {"admin"}, "voices.characterembedding": {"admin"},
+    "voices.embeddingsnapshot": {"admin"},
     "dubsite.auditevent": {"admin"}, "dubsite.apitoken": {"admin"},
     "auth.user": {"admin"}, "auth.group": {"admin"},
 }
