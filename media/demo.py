@@ -12,7 +12,7 @@ from . import ffmpeg
 from .audio import resample, save
 from .tts import TtsRequest, VoiceSpec, character_voice, synthesize
 
-__all__ = ["SCRIPT", "DemoLine", "DemoScene", "music_bed", "duck_envelope", "build_demo_episode"]
+__all__ = ["SCRIPT", "SCRIPT_2", "DemoLine", "DemoScene", "music_bed", "duck_envelope", "build_demo_episode"]
 
 SCRIPT = [
     ("A", "Did you hear that noise outside the station last night?"),
@@ -21,6 +21,15 @@ SCRIPT = [
     ("B", "Then somebody must have found the key to the engine room."),
     ("A", "We should go and look before the storm comes in."),
     ("B", "Bring the lantern. I will meet you at the gate."),
+]
+# Episode 2: the same two characters (same voices), other words: voice memory should
+# recognise both and give them back their characters and voices.
+SCRIPT_2 = [
+    ("B", "The gate was open when I got here, and the lantern was already lit."),
+    ("A", "Then somebody knew we were coming tonight."),
+    ("B", "Look at the tracks. They lead straight into the engine room."),
+    ("A", "Stay close to me and keep your voice down."),
+    ("B", "I can hear the engine. It is warming up."),
 ]
 RATE = 48000
 GAP = 0.6

@@ -16,6 +16,7 @@ from jobs.models import Job, JobState
 from media.demo import SCRIPT
 from media.metrics import wer
 from review.models import Segment
+from voices.models import EpisodeSpeaker
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -35,7 +36,7 @@ def test_demo_users_episode_and_a_finished_dub(client):
         assert list(user.groups.values_list("name", flat=True)) == [username.removeprefix("demo_")]
         assert client.login(username=username, password=password)
 
-    job = Job.objects.get(episode__season__series__slug="demo")
+    job = Job.objects.get(episode__season__series__slug="demo", episode__number=1)
     assert job.state == JobState.SUCCEEDED, job.error
     assert 20 < job.episode.duration < 30
     lines = list(Segment.objects.filter(job_id=job.pk).order_by("index"))
@@ -51,8 +52,21 @@ def test_demo_users_episode_and_a_finished_dub(client):
     other = next(label for label in voices if label != first_line.diar_label)
     assert voices[other].startswith("espeak:") and ":g=f" in voices[other], voices
 
+    # episode 2: the same two characters recognised by voice, spoken with the same voices
+    job2 = Job.objects.get(episode__season__series__slug="demo", episode__number=2)
+    assert job2.state == JobState.SUCCEEDED, job2.error
+    speakers = {s.label: s for s in EpisodeSpeaker.objects.filter(job_id=job2.pk)}
+    first = {s.label: s for s in EpisodeSpeaker.objects.filter(job_id=job.pk)}
+    print({k: (s.character_id, s.provider, s.similarity) for k, s in speakers.items()})
+    assert {s.provider for s in speakers.values()} == {"auto"}
+    assert {s.character_id for s in speakers.values()} == {s.character_id for s in first.values()}
+    manifest2 = json.loads(Workspace(job2.pk).ensure_local(job2.outputs["tts_manifest"]).read_text())["speakers"]
+    by_character = {first[label].character_id: voice for label, voice in voices.items()}
+    for label, info in manifest2.items():
+        assert info["source"] == "saved" and info["voice"] == by_character[speakers[label].character_id]
+
     again = demo("--submit")  # idempotent: nothing new, no password printed twice
     assert "created user" not in again and "submitted" not in again
-    assert again.count(" exists") == len(ROLES) + 2  # each user, the episode, the job
+    assert again.count(" exists") == len(ROLES) + 4  # each user, the two episodes, their jobs
     assert Job.objects.filter(episode=job.episode).count() == 1
     assert get_user_model().objects.filter(username__startswith="demo_").count() == len(ROLES)

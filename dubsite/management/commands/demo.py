@@ -27,9 +27,10 @@ class Command(BaseCommand):
     def handle(self, submit: bool, sync: bool, **options):
         sync_role_groups(Group, Permission)
         users = self._users()
-        episode = self._episode(users["admin"])
-        if submit:
-            self._submit(users["operator"], episode, sync)
+        episodes = self._episodes(users["admin"])
+        if submit:  # in order: episode 2's voice memory needs episode 1's characters
+            for episode in episodes:
+                self._submit(users["operator"], episode, sync)
 
     def _users(self) -> dict:
         User = get_user_model()
@@ -48,24 +49,32 @@ class Command(BaseCommand):
             users[role] = user
         return users
 
-    def _episode(self, admin):
-        from media.demo import build_demo_episode
-        from series.models import Episode, Series
-        from series.services import episode_create, series_create
+    def _episodes(self, admin) -> list:
+        from media.demo import SCRIPT, SCRIPT_2
+        from series.models import Series
+        from series.services import series_create
 
         series = Series.objects.filter(slug=DEMO_SLUG).first()
         if series is None:
             series = series_create(actor=admin, slug=DEMO_SLUG, title="Demo Station", source_language="en",
                                    target_language="en", default_mode="medium")
-        episode = Episode.objects.filter(season__series=series, season__number=1, number=1).first()
+        return [self._episode(admin, series, 1, "The Night Train", SCRIPT),
+                self._episode(admin, series, 2, "The Engine Room", SCRIPT_2)]
+
+    def _episode(self, admin, series, number: int, title: str, script):
+        from media.demo import build_demo_episode
+        from series.models import Episode
+        from series.services import episode_create
+
+        episode = Episode.objects.filter(season__series=series, season__number=1, number=number).first()
         if episode is None:
-            path = Path(settings.VAR_DIR) / "demo" / "demo_s01e01.mp4"
+            path = Path(settings.VAR_DIR) / "demo" / f"demo_s01e{number:02d}.mp4"
             if not path.exists():
-                self.stdout.write("generating the demo episode (Piper + espeak-ng over a music bed)…")
-                build_demo_episode(path)
+                self.stdout.write(f"generating demo episode {number} (Piper + espeak-ng over a music bed)…")
+                build_demo_episode(path, script=script)
             with open(path, "rb") as fh:
-                episode = episode_create(actor=admin, series=series, season_number=1, number=1,
-                                         upload=File(fh, name=path.name), title="The Night Train")
+                episode = episode_create(actor=admin, series=series, season_number=1, number=number,
+                                         upload=File(fh, name=path.name), title=title)
             self.stdout.write(f"created episode {episode} ({episode.duration:.1f} s)")
         else:
             self.stdout.write(f"episode {episode} exists")
