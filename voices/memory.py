@@ -18,9 +18,9 @@ from media.embeddings import Embedding, cosine
 from series.models import Character
 from series.services import character_create
 
-from . import crypto
 from .matching import Decision, match, thresholds_for
 from .models import EmbeddingSnapshot, EpisodeSpeaker
+from .services import refs_allowed
 from .vectors import add_snapshot, character_embeddings, rebuild_mean
 
 __all__ = ["LabelVoice", "MIN_SECONDS", "assignments", "memory_state", "identify_speakers", "remember_voices"]
@@ -47,12 +47,8 @@ def assignments(job_id: int) -> dict[str, int]:
 
 
 def memory_state(series) -> tuple[bool, str]:
-    """May this series remember voices now? (False, why) when not."""
-    if series.privacy_mode:
-        return False, f"series {series.slug} is in privacy mode: no voice data is kept"
-    if not series.voice_memory:
-        return False, f"series {series.slug} has voice memory off"
-    return crypto.available()
+    """May this series remember voices now? (False, why) when not: the same rule as for refs."""
+    return refs_allowed(series)
 
 
 def _forget_job(job_id: int) -> None:
