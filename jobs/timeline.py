@@ -11,7 +11,9 @@ PALETTE = ["#2f80ed", "#eb5757", "#27ae60", "#f2994a", "#9b51e0", "#56ccf2", "#b
 def diarization_svg(turns: list[dict], duration: float, *, labels: dict[str, str] | None = None,
                     width: int = 900, row: int = 22) -> str:
     speakers = list(dict.fromkeys(t["speaker"] for t in sorted(turns, key=lambda t: t["start"])))
-    left, top = 150, 8
+    names = {spk: spk + (f" · {labels[spk]}" if labels and labels.get(spk) else "") for spk in speakers}
+    # room for the longest "label · character" (≈7 px a character at 12 px), within reason
+    left, top = min(max(150, 7 * max((len(n) for n in names.values()), default=0) + 12), 320), 8
     height = top + row * max(len(speakers), 1) + 26
     scale = (width - left - 10) / max(duration, 1e-6)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -20,7 +22,7 @@ def diarization_svg(turns: list[dict], duration: float, *, labels: dict[str, str
     for i, spk in enumerate(speakers):
         y = top + i * row
         color = PALETTE[i % len(PALETTE)]
-        name = escape(spk + (f" · {labels[spk]}" if labels and labels.get(spk) else ""))
+        name = escape(names[spk])
         parts.append(f'<text x="4" y="{y + 15}" fill="#333">{name}</text>')
         parts.append(f'<rect x="{left}" y="{y + 3}" width="{width - left - 10}" height="{row - 6}" fill="#f1f3f5"/>')
         for t in turns:

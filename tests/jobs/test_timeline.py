@@ -9,8 +9,9 @@ def test_svg_draws_each_turn_in_its_speakers_colour():
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert svg.count(f'fill="{PALETTE[0]}"') == 2 and svg.count(f'fill="{PALETTE[1]}"') == 1
     assert "SPEAKER_00 · CHAR_0001" in svg
-    # 10 s over 490 px: the 4 s turn is 196 px wide
-    assert 'width="196.0"' in svg
+    # the label column fits "SPEAKER_00 · CHAR_0001" (22 characters → 166 px), so 10 s span
+    # 650 - 166 - 10 = 474 px: the 4 s turn is 189.6 px wide and starts at 166 + 237
+    assert 'width="189.6"' in svg and 'x="403.0"' in svg
 
 
 def test_svg_escapes_labels():
