@@ -80,7 +80,7 @@ def identify_speakers(*, series, episode, job_id: int, voices: list[LabelVoice],
     """Decide and record every label's character. Returns ({label: decision}, matching report)."""
     remember, why_not = memory_state(series)
     with transaction.atomic():
-        prior = {r.label: r for r in EpisodeSpeaker.objects.select_for_update().filter(job_id=job_id)
+        prior = {r.label: r for r in EpisodeSpeaker.objects.select_for_update(of=("self",)).filter(job_id=job_id)
                  .select_related("character", "character__merged_into")}
         _forget_job(job_id)
         assigned = {label: row.character.canonical() for label, row in prior.items()
