@@ -50,6 +50,8 @@ class ErrorOut(Schema):
     message: str
     fields: dict[str, str] = Field(description="input field → what is wrong with it (empty when no field is to "
                                                "blame)")
+    current: dict | None = Field(None, description="only on a 409 for a stale version: the object's state now "
+                                                   "(for a line: target_text, version, changed_by, changed_at…)")
 
 
 def errors(*codes: int) -> dict[int, type[ErrorOut]]:
