@@ -101,7 +101,7 @@ def parse_lines_csv(data: bytes) -> list[ImportRow]:
     if "\x00" in text:
         raise Invalid("the CSV contains NUL bytes", fields={"file": "NUL bytes"})
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))  # an unclosed quote is an error
     except csv.Error as exc:
         raise Invalid(f"the CSV cannot be read: {exc}", fields={"file": "malformed"}) from None
     if not rows or not any(cell.strip() for cell in rows[0]):
