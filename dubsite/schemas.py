@@ -11,7 +11,7 @@ from .errors import Invalid
 
 __all__ = [
     "ErrorOut", "errors", "StrictSchema", "ID_MAX", "NUMBER_MAX", "SLUG_PATTERN", "TEXT_PATTERN", "PATTERN_HELP",
-    "Id", "IdPath", "Slug", "CLOSED_MULTIPART", "refuse_unknown_form_fields",
+    "Id", "IdPath", "Slug", "Version", "CLOSED_MULTIPART", "refuse_unknown_form_fields",
 ]
 
 # Primary keys are 64-bit (BigAutoField); anything larger cannot name a row and would overflow the database.
@@ -40,6 +40,8 @@ def _json_integer(value):
 Id = Annotated[int, Field(ge=1, le=ID_MAX), BeforeValidator(_json_integer)]
 IdPath = Annotated[int, Path(description="id (1 to 2**63-1)", ge=1, le=ID_MAX)]
 Slug = Annotated[str, Field(min_length=1, max_length=80, pattern=SLUG_PATTERN)]
+# A row's optimistic-concurrency version (PositiveIntegerField), as a client read it.
+Version = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_json_integer)]
 
 
 class ErrorOut(Schema):

@@ -11,7 +11,9 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from dubsite.audit import Context
-from dubsite.schemas import CLOSED_MULTIPART, IdPath, StrictSchema, errors, refuse_unknown_form_fields
+from dubsite.schemas import (
+    CLOSED_MULTIPART, TEXT_PATTERN, IdPath, StrictSchema, Version as VersionNumber, errors, refuse_unknown_form_fields,
+)
 from jobs import selectors as job_selectors
 from jobs.api import SegmentOut
 
@@ -25,11 +27,11 @@ __all__ = ["lines_router", "job_lines_router"]
 lines_router = Router(tags=["review"])
 job_lines_router = Router(tags=["review"])
 
-Version = Annotated[int, Field(ge=1, le=2**31 - 1, description="the line's version you started from")]
+Version = Annotated[VersionNumber, Field(description="the line's version you started from")]
 
 
 class EditIn(StrictSchema):
-    target_text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
+    target_text: Annotated[str, Field(min_length=1, max_length=TEXT_MAX, pattern=TEXT_PATTERN)]
     version: Version
 
 
@@ -44,7 +46,7 @@ class LockIn(StrictSchema):
 
 
 class RestoreIn(StrictSchema):
-    revision: Annotated[int, Field(ge=1, le=2**31 - 1, description="the revision whose text comes back")]
+    revision: Annotated[VersionNumber, Field(description="the revision whose text comes back")]
     version: Version
 
 
