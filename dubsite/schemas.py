@@ -47,8 +47,8 @@ Version = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_json_intege
 class ErrorOut(Schema):
     """Every API error: a stable machine-readable `code`, a sentence for people, and per-field reasons."""
 
-    code: str = Field(description="bad_request, unauthenticated, forbidden, not_found, conflict, too_large, "
-                                  "invalid")
+    code: str = Field(description="bad_request, unauthenticated, forbidden, not_found, conflict (for a review "
+                                  "line also stale_version or locked), too_large, invalid")
     message: str
     fields: dict[str, str] = Field(description="input field → what is wrong with it (empty when no field is to "
                                                "blame)")
