@@ -56,15 +56,17 @@ api = NinjaAPI(
 )
 
 
-def _error(request, status: int, code: str, message: str, fields: dict | None = None):
+def _error(request, status: int, code: str, message: str, fields: dict | None = None, current: dict | None = None):
     fields = {str(k): str(v) for k, v in (fields or {}).items()}
     body = {"code": code, "message": public(message), "fields": public(fields)}
+    if current is not None:  # user data (a line's text): shown as it is, not redacted
+        body["current"] = current
     return api.create_response(request, body, status=status)
 
 
 @api.exception_handler(ApplicationError)
 def _application_error(request, exc: ApplicationError):
-    return _error(request, exc.status, exc.code, exc.message, exc.fields)
+    return _error(request, exc.status, exc.code, exc.message, exc.fields, exc.current)
 
 
 @api.exception_handler(AuthenticationError)
@@ -161,6 +163,7 @@ def me(request):
 def _mount() -> None:
     from jobs.api import router as jobs_router
     from jobs.speakers_api import router as speakers_router
+    from review.api import job_lines_router, lines_router
     from series.api import episodes_router, series_router
     from voices.api import refs_router as voice_refs_router, router as voices_router
     from voices.characters_api import characters_router, merges_router, series_router as series_characters_router
@@ -170,6 +173,8 @@ def _mount() -> None:
     api.add_router("/episodes", episodes_router)
     api.add_router("/jobs", jobs_router)
     api.add_router("/jobs", speakers_router)
+    api.add_router("/jobs", job_lines_router)
+    api.add_router("/lines", lines_router)
     api.add_router("/characters", voices_router)
     api.add_router("/characters", characters_router)
     api.add_router("/merges", merges_router)

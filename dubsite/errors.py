@@ -8,7 +8,8 @@ class ApplicationError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None, status: int | None = None):
+    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None, status: int | None = None,
+                 current: dict | None = None):
         super().__init__(message)
         self.message = message
         if code:
@@ -16,9 +17,15 @@ class ApplicationError(Exception):
         if status:
             self.status = status
         self.fields = fields or {}
+        # The object's state now, when a client needs it to recover (a stale save shows the other
+        # person's text beside the editor's); absent from the body otherwise.
+        self.current = current
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "fields": self.fields}
+        body = {"code": self.code, "message": self.message, "fields": self.fields}
+        if self.current is not None:
+            body["current"] = self.current
+        return body
 
 
 class Unauthorized(ApplicationError):

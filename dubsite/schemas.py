@@ -11,7 +11,7 @@ from .errors import Invalid
 
 __all__ = [
     "ErrorOut", "errors", "StrictSchema", "ID_MAX", "NUMBER_MAX", "SLUG_PATTERN", "TEXT_PATTERN", "PATTERN_HELP",
-    "Id", "IdPath", "Slug", "CLOSED_MULTIPART", "refuse_unknown_form_fields",
+    "Id", "IdPath", "Slug", "Version", "CLOSED_MULTIPART", "refuse_unknown_form_fields",
 ]
 
 # Primary keys are 64-bit (BigAutoField); anything larger cannot name a row and would overflow the database.
@@ -40,16 +40,20 @@ def _json_integer(value):
 Id = Annotated[int, Field(ge=1, le=ID_MAX), BeforeValidator(_json_integer)]
 IdPath = Annotated[int, Path(description="id (1 to 2**63-1)", ge=1, le=ID_MAX)]
 Slug = Annotated[str, Field(min_length=1, max_length=80, pattern=SLUG_PATTERN)]
+# A row's optimistic-concurrency version (PositiveIntegerField), as a client read it.
+Version = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_json_integer)]
 
 
 class ErrorOut(Schema):
     """Every API error: a stable machine-readable `code`, a sentence for people, and per-field reasons."""
 
-    code: str = Field(description="bad_request, unauthenticated, forbidden, not_found, conflict, too_large, "
-                                  "invalid")
+    code: str = Field(description="bad_request, unauthenticated, forbidden, not_found, conflict (for a review "
+                                  "line also stale_version or locked), too_large, invalid")
     message: str
     fields: dict[str, str] = Field(description="input field → what is wrong with it (empty when no field is to "
                                                "blame)")
+    current: dict | None = Field(None, description="only on a 409 for a stale version: the object's state now "
+                                                   "(for a line: target_text, version, changed_by, changed_at…)")
 
 
 def errors(*codes: int) -> dict[int, type[ErrorOut]]:
