@@ -12,6 +12,8 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
+from django.core.files.storage import default_storage
+
 from . import crypto
 
 __all__ = ["SUFFIX", "store_job_ref", "job_ref_local", "job_ref_bytes", "stored_name", "forget_job_refs"]
@@ -37,7 +39,12 @@ def store_job_ref(workspace, rel: str) -> str:
 
 
 def job_ref_bytes(workspace, rel: str) -> bytes:
-    """The plaintext WAV of a job ref (fetched from storage when the work folder lacks it)."""
+    """The plaintext WAV of a job ref. Storage is read first (it is what key rotation rewrites;
+    a work folder's copy may predate a rotation), the work folder when storage lacks it."""
+    name = f"jobs/{workspace.job_id}/{stored_name(rel)}"
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as fh:
+            return crypto.decrypt(fh.read())
     return crypto.decrypt(workspace.ensure_local(stored_name(rel)).read_bytes())
 
 
