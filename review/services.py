@@ -16,6 +16,7 @@ __all__ = ["segments_from_pipeline", "segment_add_flags", "match_by_overlap", "M
 # Two lines are the same line when they overlap by at least half of the shorter one.
 MIN_OVERLAP = 0.5
 NEEDS_RETRANSLATE = "needs_retranslate"
+NOT_IN_SOURCE = "not_in_source"  # an edited line no new line overlaps: kept for an editor to decide
 
 
 def _overlap_ratio(a_start: float, a_end: float, b_start: float, b_end: float) -> float:
@@ -78,11 +79,13 @@ def segments_from_pipeline(*, episode, job_id: int, lines: list[dict], character
     character follows identify). An edited line (its newest revision has an editor) keeps the
     person's text; if the source text changed it is flagged `needs_retranslate` and the new machine
     translation is dropped ("Retranslate flagged" makes a new one on demand, without overwriting
-    anything meanwhile). Other matched lines take the new text; unmatched new lines are added,
-    unmatched unlocked old lines removed (or, when carrying, not carried). Indices follow time order.
+    anything meanwhile). Other matched lines take the new text; unmatched new lines are added; an
+    unmatched edited line is kept, flagged `not_in_source` (the new run no longer hears it: an
+    editor decides); other unmatched unlocked lines are removed (or, when carrying, not carried).
+    Indices follow time order.
     """
-    counts = dict.fromkeys(("kept_locked", "kept_edited", "needs_retranslate", "replaced", "added",
-                            "removed", "carried"), 0)
+    counts = dict.fromkeys(("kept_locked", "kept_edited", "needs_retranslate", "not_in_source", "replaced",
+                            "added", "removed", "carried"), 0)
     with transaction.atomic():
         own = list(Segment.objects.select_for_update().filter(job_id=job_id).order_by("index"))
         carrying = not own and previous_job_id is not None
@@ -138,6 +141,12 @@ def segments_from_pipeline(*, episode, job_id: int, lines: list[dict], character
                     kept["character_id"] = characters[prev.diar_label]
                 plan.append(_carry_or_keep(prev, kept, carrying, carried_note, authors, counts))
                 counts["kept_locked"] += 1
+            elif prev.pk in authors:  # a person's text is never dropped: kept, flagged for a look
+                kept = _as_values(prev)
+                kept["flags"] = kept["flags"] + [NOT_IN_SOURCE] if NOT_IN_SOURCE not in kept["flags"] else kept["flags"]
+                plan.append(_carry_or_keep(prev, kept, carrying, carried_note, authors, counts))
+                counts["kept_edited"] += 1
+                counts["not_in_source"] += 1
             else:
                 counts["removed"] += 1
 

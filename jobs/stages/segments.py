@@ -24,6 +24,8 @@ def describe(counts: dict) -> str:
     text = (f"segments: {counts['kept_locked']} kept locked, {counts['kept_edited']} kept edited "
             f"({counts['needs_retranslate']} flagged needs_retranslate), {counts['replaced']} replaced, "
             f"{counts['added']} added, {counts['removed']} removed")
+    if counts.get("not_in_source"):
+        text += f", {counts['not_in_source']} edited line(s) no longer heard kept and flagged not_in_source"
     return text + (f", {counts['carried']} carried from job {counts['carried_from']}" if counts["carried"] else "")
 
 

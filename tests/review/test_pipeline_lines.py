@@ -64,7 +64,7 @@ def test_a_locked_line_whose_index_shifts_is_not_swallowed(tmp_path):
     new = [line(0.0, 0.7, "Hey.", "Hey."), line(0.8, 1.5, "Hello there.", "Hallo da."),
            line(2.1, 3.4, "How are you?", "Wie geht es?"), line(4.0, 5.5, "Fine.", "Gut so.")]
     counts = run(job, new, {"S1": character})
-    assert counts == {"kept_locked": 1, "kept_edited": 0, "needs_retranslate": 0, "replaced": 2, "added": 1,
+    assert counts == {"kept_locked": 1, "kept_edited": 0, "needs_retranslate": 0, "not_in_source": 0, "replaced": 2, "added": 1,
                       "removed": 0, "carried": 0}
     segs = rows(job.pk)
     assert [s.target_text for s in segs] == ["Hey.", "Hallo da.", "Wie geht's?", "Gut so."]
@@ -80,14 +80,16 @@ def test_a_locked_line_whose_index_shifts_is_not_swallowed(tmp_path):
 def test_a_locked_line_no_new_line_overlaps_is_kept_and_follows_identify(tmp_path):
     job, (first, second, third) = make_job_lines(tmp_path)
     person_writes(second, make_user("editor"), locked=True)
-    person_writes(third, make_user("editor"), text="Sehr gut.")  # edited, unlocked, no longer spoken
+    person_writes(third, make_user("editor"), text="Sehr gut.")  # edited, unlocked, no longer spoken: kept
     other = first.character.__class__.objects.create(series=first.character.series, code="CHAR_0002",
                                                      display_name="Ben")
     counts = run(job, [line(0.0, 1.5, "Hello there.", "Hallo.")], {"S1": other.pk})
-    assert counts["kept_locked"] == 1 and counts["replaced"] == 1 and counts["removed"] == 1
+    assert counts["kept_locked"] == 1 and counts["replaced"] == 1 and counts["removed"] == 0
+    assert counts["kept_edited"] == counts["not_in_source"] == 1
     segs = rows(job.pk)
-    assert [s.pk for s in segs] == [first.pk, second.pk]
+    assert [s.pk for s in segs] == [first.pk, second.pk, third.pk]
     assert segs[1].target_text == "Wie geht es dir?" and segs[1].character_id == other.pk
+    assert segs[2].target_text == "Sehr gut." and "not_in_source" in segs[2].flags
 
 
 def test_edited_text_is_kept_when_the_source_is_the_same(tmp_path):
@@ -138,7 +140,7 @@ def test_a_new_job_for_the_same_episode_and_language_carries_locked_and_edited_l
     new = [line(0.0, 1.5, "Hello there.", "Hallo dort."), line(1.6, 1.9, "Uh.", "Äh."),
            line(2.0, 3.5, "How are you?", "Wie geht es?"), line(4.0, 5.5, "Fine.", "Prima.")]
     counts = run(job, new, {}, previous=old_job.pk)
-    assert counts == {"kept_locked": 1, "kept_edited": 1, "needs_retranslate": 0, "replaced": 1, "added": 1,
+    assert counts == {"kept_locked": 1, "kept_edited": 1, "needs_retranslate": 0, "not_in_source": 0, "replaced": 1, "added": 1,
                       "removed": 0, "carried": 2}
     assert describe({**counts, "carried_from": old_job.pk}).endswith(f"2 carried from job {old_job.pk}")
     segs = rows(job.pk)
@@ -174,10 +176,22 @@ def test_indices_stay_unique_while_many_lines_move(tmp_path):
     new = [line(-3.0 + i, -2.5 + i, f"New {i}.", f"Neu {i}.") for i in range(3)]
     new += [line(2.0 * i + 0.1, 2.0 * i + 1.4, f"Line {i}.", f"Zeile {i}!") for i in range(0, 8, 2)]
     counts = run(job, new, {})
-    assert counts == {"kept_locked": 1, "kept_edited": 1, "needs_retranslate": 0, "replaced": 3, "added": 3,
+    assert counts == {"kept_locked": 1, "kept_edited": 1, "needs_retranslate": 0, "not_in_source": 0, "replaced": 3, "added": 3,
                       "removed": 3, "carried": 0}
     assert_time_ordered(job.pk)
     assert len(rows(job.pk)) == 3 + 4 + 1
     assert [s.target_text for s in rows(job.pk)[3:]] == ["Zeile 0!", "Meine Zeile.", "Zeile 4!", "Zeile 5.", "Zeile 6!"]
     run(job, list(reversed(new)), {})  # the order lines come in does not matter either
+    assert_time_ordered(job.pk)
+
+
+def test_an_edited_line_the_new_run_no_longer_hears_is_kept_and_flagged(tmp_path):
+    job, (first, *_rest) = make_job_lines(tmp_path)
+    person_writes(first, make_user("editor"), text="Hallo ihr.")
+    new = [line(2.0, 3.5, "How are you?", "Wie geht's dir?"), line(4.0, 5.5, "Fine.", "Gut.")]  # 0–1.5 s gone
+    counts = run(job, new, {})
+    assert (counts["kept_edited"], counts["not_in_source"], counts["removed"]) == (1, 1, 0)
+    kept = next(s for s in rows(job.pk) if s.pk == first.pk)
+    assert kept.target_text == "Hallo ihr." and "not_in_source" in kept.flags
+    assert "1 edited line(s) no longer heard kept and flagged not_in_source" in describe(counts)
     assert_time_ordered(job.pk)
