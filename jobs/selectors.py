@@ -10,7 +10,8 @@ from voices.jobrefs import stored_name
 from voices.playback import read_encrypted
 
 from .artifacts import storage_name
-from .models import Job, StageRun, StageState
+from .models import Job
+from .speakers import job_refs
 
 
 def job_list(*, user, episode_id: int | None = None, state: str | None = None) -> QuerySet[Job]:
@@ -37,10 +38,7 @@ def job_ref_audio(*, user, pk: int, label: str, clone: bool = False) -> tuple[Jo
     copy in storage only: a plaintext copy (a job from before refs were encrypted) is not served."""
     job = job_get(user=user, pk=pk)
     require(user, "voices.view_voiceref", job)
-    run = (StageRun.objects.filter(job=job, name="refs", state=StageState.SUCCEEDED)
-           .order_by("-finished", "-id").only("outputs").first())
-    speaker = (run.outputs.get("speakers") or {}).get(label) if run else None
-    rel = (speaker or {}).get("clone_path" if clone else "path")
+    rel = (job_refs(job).get(label) or {}).get("clone_path" if clone else "path")
     if not rel:
         raise NotFound(f"job {pk} has no {'clone ' if clone else ''}ref for speaker {label[:40]}")
     return job, read_encrypted(storage_name(job.pk, stored_name(rel)))

@@ -11,8 +11,7 @@ from voices.models import VoiceRef
 from voices.speakers import voice_ref_enroll
 
 from .artifacts import Workspace
-from .models import Job
-from .pipeline import finished_outputs
+from .models import Job, StageRun, StageState
 
 __all__ = ["speaker_list", "speaker_get", "job_refs", "job_ref_name", "job_speaker_enroll"]
 
@@ -31,9 +30,11 @@ def speaker_get(*, user, job: Job, label: str) -> EpisodeSpeaker:
 
 
 def job_refs(job: Job) -> dict[str, dict]:
-    """The refs stage's entry per label ({"path", "clone_path", "seconds", …}); empty before that stage."""
-    outputs, _ = finished_outputs(job)
-    return (outputs.get("refs") or {}).get("speakers") or {}
+    """The refs stage's entry per label ({"path", "clone_path", "seconds", …}) of its latest
+    successful run; empty before that stage."""
+    run = (StageRun.objects.filter(job=job, name="refs", state=StageState.SUCCEEDED)
+           .order_by("-finished", "-id").only("outputs").first())
+    return (run.outputs.get("speakers") or {}) if run else {}
 
 
 def job_ref_name(job: Job, label: str, refs: dict | None = None) -> str | None:

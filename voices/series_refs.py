@@ -15,7 +15,7 @@ from dubsite.errors import ApplicationError
 from series.models import Character
 
 from .crypto import EncryptionUnavailable, InvalidToken
-from .jobrefs import job_ref_bytes, job_ref_local
+from .jobrefs import PLAIN_FOLDER, job_ref_bytes, job_ref_local
 from .models import EpisodeSpeaker, VoiceRef
 from .services import refs_allowed, voice_ref_latest, voice_ref_read, voice_ref_store
 
@@ -23,7 +23,6 @@ __all__ = ["LONGER_BY", "should_replace", "series_ref_ids", "open_refs", "close_
 
 # a job's ref replaces the character's earlier job ref only when clearly longer (more to clone from)
 LONGER_BY = 1.0
-PLAIN = "work/voice"
 
 
 def should_replace(character: Character, latest: VoiceRef | None, seconds: float) -> str:
@@ -51,7 +50,7 @@ def series_ref_ids(job_id: int) -> dict[str, str]:
 
 
 def _write(ctx, data: bytes) -> str:
-    rel = f"{PLAIN}/{uuid.uuid4().hex}.wav"
+    rel = f"{PLAIN_FOLDER}/{uuid.uuid4().hex}.wav"
     ctx.workspace.path(rel).write_bytes(data)
     return rel
 

@@ -4,6 +4,7 @@ only in the work folder while this stage writes them, and while a later stage sp
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from django.conf import settings
 
@@ -49,8 +50,7 @@ class RefsStage:
         if unkept:
             ctx.event(f"voice refs not kept ({unkept}): no cloning or voice matching from this job's refs",
                       level=logging.WARNING)
-            refs = {k: r.__class__(**{**r.__dict__, "path": None, "clone_path": None, "reason": "not kept: " + unkept})
-                    for k, r in refs.items()}
+            refs = {k: replace(r, path=None, clone_path=None, reason="not kept: " + unkept) for k, r in refs.items()}
         stored[f"{FOLDER}/manifest.json"] = ctx.workspace.publish(f"{FOLDER}/manifest.json")
         summary = ", ".join(f"{k} {r.seconds:.1f} s ({r.method}{'; ' + r.reason if r.reason else ''})"
                             for k, r in refs.items())
