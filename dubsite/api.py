@@ -164,6 +164,7 @@ def _mount() -> None:
     from jobs.api import router as jobs_router
     from jobs.speakers_api import router as speakers_router
     from review.api import job_lines_router, lines_router
+    from review.takes_api import takes_router
     from series.api import episodes_router, series_router
     from voices.api import refs_router as voice_refs_router, router as voices_router
     from voices.characters_api import characters_router, merges_router, series_router as series_characters_router
@@ -175,6 +176,7 @@ def _mount() -> None:
     api.add_router("/jobs", speakers_router)
     api.add_router("/jobs", job_lines_router)
     api.add_router("/lines", lines_router)
+    api.add_router("/lines", takes_router)
     api.add_router("/characters", voices_router)
     api.add_router("/characters", characters_router)
     api.add_router("/merges", merges_router)

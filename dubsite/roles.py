@@ -26,7 +26,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     OPERATOR: _VIEW + [
         "series.add_series", "series.change_series", "series.add_season", "series.change_season",
         "series.add_episode", "series.change_episode",
-        "jobs.add_job", "jobs.cancel_job", "jobs.retry_job", "jobs.rerun_pass2",
+        "jobs.add_job", "jobs.cancel_job", "jobs.retry_job", "jobs.rerun_pass2", "jobs.synthesize_job",
         "voices.view_voiceref",
     ],
     EDITOR: _VIEW + [

@@ -48,7 +48,8 @@ class ErrorOut(Schema):
     """Every API error: a stable machine-readable `code`, a sentence for people, and per-field reasons."""
 
     code: str = Field(description="bad_request, unauthenticated, forbidden, not_found, conflict (for a review "
-                                  "line also stale_version or locked), too_large, invalid")
+                                  "line also stale_version or locked), too_large, invalid, range_not_satisfiable "
+                                  "(audio: a Range past the end)")
     message: str
     fields: dict[str, str] = Field(description="input field → what is wrong with it (empty when no field is to "
                                                "blame)")

@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/", api.urls),
     # the catalog's pages and, in the same `series:` namespace, the Characters page (voices)
     path("series/", include((series_urls.urlpatterns + character_urls.series_urlpatterns, "series"))),
+    # the review page of a job's lines (a `review` view: review must not be imported by jobs' urls)
+    path("jobs/<int:job_id>/review/", include("review.urls")),
     path("jobs/", include("jobs.urls")),
     # every URL that plays voice data is `voices:<name>`; the job-ref view is a jobs view
     # (voices must not import jobs), so the namespace is assembled here

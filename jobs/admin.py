@@ -12,7 +12,7 @@ class PassInline(admin.TabularInline):
     model = Pass
     extra = 0
     can_delete = False
-    readonly_fields = ("number", "state", "error", "started", "finished")
+    readonly_fields = ("number", "kind", "state", "error", "started", "finished")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -27,7 +27,7 @@ class JobAdmin(DeletesOwnedRows, admin.ModelAdmin):
     readonly_fields = ("state", "progress", "current_stage", "cancel_requested", "attempts", "error", "task_id",
                        "outputs", "created_by", "created", "started", "finished")
     inlines = [PassInline]
-    actions = ["cancel_jobs", "retry_jobs", "rerun_pass2"]
+    actions = ["cancel_jobs", "retry_jobs", "rerun_pass2", "synthesize_approved"]
 
     def _run(self, request, queryset, service, verb):
         done = 0
@@ -51,6 +51,13 @@ class JobAdmin(DeletesOwnedRows, admin.ModelAdmin):
     @admin.action(description="Rerun pass 2 (clone voices) of selected jobs", permissions=["rerun_pass2"])
     def rerun_pass2(self, request, queryset):
         self._run(request, queryset, services.job_rerun_pass2, "Re-queued pass 2 of")
+
+    @admin.action(description="Synthesize approved lines of selected jobs", permissions=["synthesize"])
+    def synthesize_approved(self, request, queryset):
+        self._run(request, queryset, services.job_synthesize_approved, "Queued synthesize approved for")
+
+    def has_synthesize_permission(self, request):
+        return request.user.has_perm("jobs.synthesize_job")
 
     def has_rerun_pass2_permission(self, request):
         return request.user.has_perm("jobs.rerun_pass2")

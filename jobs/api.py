@@ -1,4 +1,5 @@
-"""Job endpoints: submit, list, detail (passes, stages, events), cancel, retry, segments, speaker refs."""
+"""Job endpoints: submit, list, detail (passes, stages, events), cancel, retry, rerun pass 2, synthesize
+approved, segments, speaker refs."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -31,6 +32,7 @@ class JobIn(StrictSchema):
 
 class PassOut(Schema):
     number: int
+    kind: str
     state: str
     error: str
     started: datetime | None
@@ -181,6 +183,15 @@ def rerun_pass2(request, job_id: IdPath):
 def job_segments(request, job_id: IdPath):
     selectors.job_get(user=request.user, pk=job_id)
     return list(segment_list(user=request.user, job_id=job_id))
+
+
+@router.post("/{job_id}/synthesize", response={202: JobOut, **errors(401, 403, 404, 409, 422)},
+             summary="Synthesize approved: a new pass speaks the approved and locked lines that changed "
+                     "(tts → mix → mux), reusing every other line's clip")
+def synthesize_job(request, job_id: IdPath):
+    job = selectors.job_get(user=request.user, pk=job_id)
+    services.job_synthesize_approved(actor=request.user, job=job, context=Context.from_request(request))
+    return Status(202, selectors.job_get(user=request.user, pk=job_id))
 
 
 Label = Annotated[str, Path(description="diarization label (SPEAKER_00…)", min_length=1, max_length=32,

@@ -70,6 +70,7 @@ class Job(models.Model):
             ("cancel_job", "Can cancel a job"),
             ("retry_job", "Can retry a job"),
             ("rerun_pass2", "Can rerun pass 2 of a job"),
+            ("synthesize_job", "Can synthesize a job's approved lines"),
         ]
 
     def __str__(self) -> str:
@@ -89,9 +90,16 @@ class PassState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class PassKind(models.TextChoices):
+    DUB = "dub", "Analysis + dub"
+    CLONE = "clone", "Clone voices"
+    RESYNTH = "resynth", "Synthesize approved"
+
+
 class Pass(models.Model):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="passes")
     number = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=8, choices=PassKind.choices, default=PassKind.DUB)
     state = models.CharField(max_length=10, choices=PassState.choices, default=PassState.PENDING)
     error = models.TextField(blank=True)
     started = models.DateTimeField(null=True, blank=True)

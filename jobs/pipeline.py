@@ -1,7 +1,8 @@
 """Run a job's passes and stages with checkpoints: a stage whose fingerprint matches a
 finished StageRun of this job is skipped (resume), and cancel is honoured between stages.
-Pass 2 never endangers pass 1: if it fails or is cancelled, pass 1's outputs stay and the job
-succeeds."""
+The passes come from the job's Pass rows (`stages.pass_plan`). A later pass (clone, resynth)
+never endangers the dub: if it fails or is cancelled, the outputs already in place stay (mux
+swaps them in one row update, only at the very end of a pass) and the job succeeds."""
 from __future__ import annotations
 
 import logging
@@ -11,9 +12,9 @@ from django.utils import timezone
 
 from .artifacts import Workspace, WorkspaceUnusable
 from .events import public
-from .models import Job, Pass, PassState, StageRun, StageState
+from .models import Job, Pass, PassKind, PassState, StageRun, StageState
 from .modes import resolve_mode
-from .stages import JobCancelled, JobFailure, StageContext, stage_key, stage_plan
+from .stages import JobCancelled, JobFailure, StageContext, pass_plan, stage_key
 
 __all__ = ["run_passes", "finished_outputs"]
 
@@ -74,10 +75,15 @@ def _end_pass(pass_row: Pass, state: str, error: str = "") -> None:
     pass_row.save(update_fields=["state", "error", "finished"])
 
 
+# A later pass that ended this way stays as it ended: a new pass supersedes it, and only the
+# services (retry, rerun pass 2, re-identify) put a pass back to pending.
+_SETTLED = frozenset({PassState.FAILED, PassState.CANCELLED, PassState.SKIPPED})
+
+
 def run_passes(job: Job, on_stage=None) -> list[str]:
     """Run every pass of the plan in order. Raises JobFailure / JobCancelled / anything else
-    from pass 1; a failure or cancel in a later pass is recorded on its Pass row and logged,
-    and returned as a note for the job's end."""
+    from the dub pass; a failure or cancel in a later pass is recorded on its Pass row and
+    logged, and returned as a note for the job's end."""
     notes: list[str] = []
     workspace = Workspace(job.pk)
     try:
@@ -88,20 +94,23 @@ def run_passes(job: Job, on_stage=None) -> list[str]:
     settings = resolve_mode(job.mode, series.source_language)
     for note in settings.downgrades:
         log.warning("mode %s downgraded: %s", job.mode, note)
-    plan = stage_plan(job)
-    total = sum(len(stages) for stages in plan.values())
+    plan = pass_plan(job)
+    total = sum(len(p.stages) for p in plan)
     done = 0
     outputs, fps = finished_outputs(job)
-    for number, stages in plan.items():
-        pass_row, _ = Pass.objects.get_or_create(job=job, number=number)
+    for number, kind, stages in plan:
+        pass_row, _ = Pass.objects.get_or_create(job=job, number=number, defaults={"kind": kind})
         if pass_row.state == PassState.SUCCEEDED and all(stage_key(s, number) in outputs for s in stages):
             done += len(stages)
             log.info("pass %d: already complete (resumed)", number)
             continue
+        if kind != PassKind.DUB and pass_row.state in _SETTLED:
+            done += len(stages)
+            continue
         pass_row.state, pass_row.error, pass_row.started = PassState.RUNNING, "", timezone.now()
         pass_row.save(update_fields=["state", "error", "started"])
-        log.info("pass %d: start (%s)", number, " → ".join(s.name for s in stages))
-        ctx = StageContext(job=job, pass_number=number, workspace=workspace, outputs=outputs, log=log,
+        log.info("pass %d (%s): start (%s)", number, kind, " → ".join(s.name for s in stages))
+        ctx = StageContext(job=job, pass_number=number, kind=kind, workspace=workspace, outputs=outputs, log=log,
                            settings=settings, fingerprints=fps)
         try:
             for stage in stages:
@@ -114,19 +123,22 @@ def run_passes(job: Job, on_stage=None) -> list[str]:
                 done += 1
         except JobCancelled:
             _end_pass(pass_row, PassState.CANCELLED, "cancelled by request")
-            if number == 1:
+            if kind == PassKind.DUB:
                 raise
-            log.warning("pass %d cancelled; the pass-1 dub stays", number)
-            notes.append(f"pass {number} cancelled; the pass-1 dub stays")
+            kept = job.outputs.get("pass", 1)
+            log.warning("pass %d cancelled; the pass-%d dub stays", number, kept)
+            notes.append(f"pass {number} cancelled; the pass-{kept} dub stays")
             break
         except Exception as exc:
-            _end_pass(pass_row, PassState.FAILED, f"{exc.__class__.__name__}: {exc}" if number > 1 else str(exc))
-            if number == 1:
+            _end_pass(pass_row, PassState.FAILED,
+                      str(exc) if kind == PassKind.DUB else f"{exc.__class__.__name__}: {exc}")
+            if kind == PassKind.DUB:
                 raise
-            log.error("pass %d failed; keeping pass 1 outputs: %s", number, exc, exc_info=True)
-            notes.append(f"pass {number} failed; the pass-1 dub stays")
+            kept = job.outputs.get("pass", 1)
+            log.error("pass %d failed; keeping pass %d outputs: %s", number, kept, exc, exc_info=True)
+            notes.append(f"pass {number} failed; the pass-{kept} dub stays")
             break
         _end_pass(pass_row, PassState.SUCCEEDED)
-        log.info("pass %d complete" + ("; outputs replaced" if number > 1 else ""), number)
+        log.info("pass %d complete" + ("; outputs replaced" if kind != PassKind.DUB else ""), number)
     _set_progress(job, total, total, "")
     return notes

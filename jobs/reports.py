@@ -45,7 +45,8 @@ def job_summary(job: Job) -> dict:
     files = {k: stored_location(job.pk, v) for k, v in job.outputs.items() if isinstance(v, str)}
     return {"job": job.pk, "state": job.state, "error": job.error, "mode": job.mode, "two_pass": job.two_pass,
             "outputs": files, "output_pass": job.outputs.get("pass"),
-            "passes": [{"number": p.number, "state": p.state, "error": p.error} for p in job.passes.all()],
+            "passes": [{"number": p.number, "kind": p.kind, "state": p.state, "error": p.error}
+                       for p in job.passes.all()],
             "stages": stages, "speakers": speakers}
 
 

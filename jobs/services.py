@@ -1,24 +1,28 @@
-"""Job writes: submit, cancel, retry. Each audits in its transaction and enqueues after commit."""
+"""Job writes: submit, cancel, retry, rerun pass 2, re-identify, synthesize approved. Each audits
+in its transaction and enqueues after commit."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from dubsite import audit
 from dubsite.errors import Conflict, Forbidden, Invalid
 from dubsite.roles import has_perm, require
+from review.models import Segment
 from series.languages import LANGUAGES
 from series.models import Episode, Mode
 
 from .events import emit
 from .liveness import stale_after, worker_is_dead
-from .models import ACTIVE_STATES, RETRYABLE_STATES, Job, JobState, Pass, PassState, StageRun, StageState
+from .models import ACTIVE_STATES, RETRYABLE_STATES, Job, JobState, Pass, PassKind, PassState, StageRun, StageState
+from .stages import default_kinds
 
-__all__ = ["job_submit", "job_cancel", "job_retry", "job_rerun_pass2", "job_reidentify", "jobs_recover_stale", "is_stale", "enqueue",
-           "TWO_PASS_BY_MODE", "MAX_RECOVERIES"]
+__all__ = ["job_submit", "job_cancel", "job_retry", "job_rerun_pass2", "job_reidentify", "job_synthesize_approved",
+           "jobs_recover_stale", "is_stale", "enqueue", "TWO_PASS_BY_MODE", "MAX_RECOVERIES"]
 
 TWO_PASS_BY_MODE = {Mode.LOW: False, Mode.MEDIUM: False, Mode.HIGH: True}
 # a job whose worker keeps dying (out of memory, the queue's timeout) is not re-queued forever
@@ -53,10 +57,6 @@ def enqueue(job_id: int) -> None:
     Job.objects.filter(pk=job_id).update(task_id=str(task_id or ""))
 
 
-def _passes_for(job: Job) -> list[int]:
-    return [1, 2] if job.two_pass else [1]
-
-
 def job_submit(*, actor, episode: Episode, mode: str | None = None, two_pass: bool | None = None,
                target_language: str | None = None, context=None, enqueue_task: bool = True) -> Job:
     require(actor, "jobs.add_job", episode)
@@ -75,7 +75,8 @@ def job_submit(*, actor, episode: Episode, mode: str | None = None, two_pass: bo
         job = Job(episode=episode, mode=mode, two_pass=two_pass, target_language=target,
                   created_by=actor if getattr(actor, "is_authenticated", False) else None)
         _save_active(job, [])
-        Pass.objects.bulk_create([Pass(job=job, number=n) for n in _passes_for(job)])
+        Pass.objects.bulk_create([Pass(job=job, number=n, kind=kind)
+                                  for n, kind in enumerate(default_kinds(two_pass), start=1)])
         audit.record(actor, "job.submit", job, new={"episode": episode.pk, "mode": mode, "two_pass": two_pass,
                                                    "target_language": target}, context=context)
         if enqueue_task:
@@ -84,14 +85,14 @@ def job_submit(*, actor, episode: Episode, mode: str | None = None, two_pass: bo
 
 
 def _has_dub(job: Job) -> bool:
-    """Pass 1 finished and its outputs are the job's: cancelling a later pass keeps them."""
-    return bool(job.outputs) and job.passes.filter(number=1, state=PassState.SUCCEEDED).exists()
+    """The dub pass finished and its outputs are the job's: cancelling a later pass keeps them."""
+    return bool(job.outputs) and job.passes.filter(kind=PassKind.DUB, state=PassState.SUCCEEDED).exists()
 
 
 def job_cancel(*, actor, job: Job, context=None) -> Job:
     """Queued jobs end at once; running jobs stop at the next stage boundary. Cancelling a job
-    that already has its pass-1 dub (a queued "Rerun pass 2") cancels that pass only: the job
-    stays succeeded with its pass-1 outputs."""
+    that already has its dub (a queued "Rerun pass 2" or "Synthesize approved") cancels that
+    pass only: the job stays succeeded with the outputs it had."""
     require(actor, "jobs.cancel_job", job)
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
@@ -104,9 +105,10 @@ def job_cancel(*, actor, job: Job, context=None) -> Job:
             now = timezone.now()
             if _has_dub(job):
                 job.state, job.error, job.finished, job.cancel_requested = JobState.SUCCEEDED, "", now, False
-                job.passes.exclude(number=1).exclude(state=PassState.SUCCEEDED).update(
+                job.passes.exclude(kind=PassKind.DUB).exclude(state=PassState.SUCCEEDED).update(
                     state=PassState.CANCELLED, error="cancelled by request before it started", finished=now)
-                emit(job.pk, "pass 2 cancelled before it started; the pass-1 dub stays", level="warning")
+                emit(job.pk, f"queued pass cancelled before it started; the pass-{job.outputs.get('pass', 1)} dub "
+                             "stays", level="warning")
             else:
                 job.state, job.error, job.finished = JobState.CANCELLED, "cancelled by request", now
                 job.passes.filter(state=PassState.PENDING).update(state=PassState.SKIPPED)
@@ -203,19 +205,24 @@ def job_retry(*, actor, job: Job, context=None, enqueue_task: bool = True) -> Jo
 
 def job_rerun_pass2(*, actor, job: Job, context=None, enqueue_task: bool = True) -> Job:
     """Re-voice a finished job with clones (or matched presets) after refs or voices changed:
-    pass 1 is kept; pass 2 reruns tts → mix → mux (stages whose inputs did not change are skipped)."""
+    the dub pass is kept; the clone pass (pass 2, or a new pass after the last when pass 2 is
+    taken by another kind) reruns tts → mix → mux (stages whose inputs did not change are skipped)."""
     require(actor, "jobs.rerun_pass2", job)
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
         if job.state != JobState.SUCCEEDED:
             raise Conflict(f"pass 2 needs a finished pass 1 (job {job.pk} is {job.state})", fields={"state": job.state})
-        if not job.passes.filter(number=1, state=PassState.SUCCEEDED).exists():
+        if not job.passes.filter(kind=PassKind.DUB, state=PassState.SUCCEEDED).exists():
             raise Conflict("pass 1 did not finish", fields={"pass": "1"})
         old = {"state": job.state, "two_pass": job.two_pass}
         job.two_pass, job.state, job.error, job.cancel_requested, job.finished = True, JobState.QUEUED, "", False, None
         job.recoveries, job.worker = 0, ""
         _save_active(job, ["two_pass", "state", "error", "cancel_requested", "finished", "recoveries", "worker"])
-        Pass.objects.update_or_create(job=job, number=2, defaults={"state": PassState.PENDING, "error": ""})
+        clone = job.passes.filter(kind=PassKind.CLONE).order_by("number").first()
+        if clone is None:
+            clone = Pass(job=job, number=_next_pass_number(job), kind=PassKind.CLONE)
+        clone.state, clone.error = PassState.PENDING, ""
+        clone.save()
         audit.record(actor, "job.rerun_pass2", job, old=old, new={"state": job.state, "two_pass": True},
                      context=context)
         if enqueue_task:
@@ -223,14 +230,19 @@ def job_rerun_pass2(*, actor, job: Job, context=None, enqueue_task: bool = True)
     return job
 
 
+def _next_pass_number(job: Job) -> int:
+    return (job.passes.aggregate(top=Max("number"))["top"] or 0) + 1
+
+
 REIDENTIFY_PERMS = ("voices.assign_episodespeaker", "jobs.retry_job")
 
 
 def job_reidentify(*, actor, job: Job, context=None, enqueue_task: bool = True) -> Job:
     """Run a finished job again from identify, so its lines and voices follow the speakers as people
-    assigned them: every pass goes back to pending; stages whose fingerprints did not change (extract
-    → refs) resume from their outputs, identify (its fingerprint includes the assignments) and every
-    stage after it run again. Editors (who assign speakers) and operators (who retry jobs) may."""
+    assigned them: every dub and clone pass goes back to pending (synthesize-approved passes stay
+    done); stages whose fingerprints did not change (extract → refs) resume from their outputs,
+    identify (its fingerprint includes the assignments) and every stage after it run again.
+    Editors (who assign speakers) and operators (who retry jobs) may."""
     require(actor, "jobs.view_job", job)
     if not any(has_perm(actor, perm, job) for perm in REIDENTIFY_PERMS):
         raise Forbidden(f"you lack the permission {' or '.join(REIDENTIFY_PERMS)}")
@@ -243,9 +255,42 @@ def job_reidentify(*, actor, job: Job, context=None, enqueue_task: bool = True) 
         job.state, job.error, job.cancel_requested, job.finished = JobState.QUEUED, "", False, None
         job.recoveries, job.worker = 0, ""
         _save_active(job, ["state", "error", "cancel_requested", "finished", "recoveries", "worker"])
-        # a succeeded pass with all its outputs would be skipped whole (pipeline.run_passes)
-        job.passes.update(state=PassState.PENDING, error="", started=None, finished=None)
+        # a succeeded pass with all its outputs would be skipped whole (pipeline.run_passes); resynth
+        # passes stay as they are: the dub and clone passes speak every line from its current text
+        job.passes.exclude(kind=PassKind.RESYNTH).update(state=PassState.PENDING, error="", started=None,
+                                                         finished=None)
         audit.record(actor, "job.reidentify", job, old=old, new={"state": job.state}, context=context)
+        if enqueue_task:
+            transaction.on_commit(lambda: enqueue(job.pk))
+    return job
+
+
+def job_synthesize_approved(*, actor, job: Job, context=None, enqueue_task: bool = True) -> Job:
+    """Speak the editors' approved and locked lines into the dub: a new resynth pass runs tts →
+    mix → mux from the lines' current text and stored voice plans (never ASR or translation),
+    re-synthesizing only lines whose text, voice or timing changed; mux swaps the outputs at the
+    end, so a failure keeps the dub the job had."""
+    require(actor, "jobs.synthesize_job", job)
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.state != JobState.SUCCEEDED or not _has_dub(job):
+            raise Conflict(f"synthesize approved needs a finished dub (job {job.pk} is {job.state})",
+                           fields={"state": job.state})
+        if Job.objects.filter(episode_id=job.episode_id, state__in=ACTIVE_STATES).exists():
+            raise _busy(job.episode_id, exclude=job.pk)
+        ready = Segment.objects.filter(job_id=job.pk).filter(Q(approved=True) | Q(locked=True)).count()
+        if not ready:
+            raise Conflict("no approved or locked lines to synthesize: approve the lines you edited first",
+                           fields={"lines": "none approved"})
+        old = {"state": job.state, "outputs_pass": job.outputs.get("pass")}
+        number = _next_pass_number(job)
+        job.state, job.error, job.cancel_requested, job.finished = JobState.QUEUED, "", False, None
+        job.recoveries, job.worker = 0, ""
+        _save_active(job, ["state", "error", "cancel_requested", "finished", "recoveries", "worker"])
+        Pass.objects.create(job=job, number=number, kind=PassKind.RESYNTH)
+        audit.record(actor, "job.synthesize_approved", job, old=old,
+                     new={"state": job.state, "pass": number, "lines_ready": ready}, context=context)
+        emit(job.pk, f"synthesize approved queued as pass {number} ({ready} approved or locked line(s))")
         if enqueue_task:
             transaction.on_commit(lambda: enqueue(job.pk))
     return job

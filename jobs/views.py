@@ -22,6 +22,7 @@ from .forms import JobForm
 from .models import JobState
 from .pipeline import finished_outputs
 from .speakers import job_ref_name, job_refs, job_speaker_enroll, speaker_get, speaker_list
+from .qc_views import PICTURES, load_qc
 from .timeline import diarization_svg
 
 
@@ -52,6 +53,13 @@ DOWNLOADS = [("mkv", "Dub (MKV)"), ("mp4", "Dub (MP4)"), ("target_srt", "Subtitl
              ("translated", "Translation (JSON)"), ("qc", "QC report")]
 
 
+def _qc_panel(job) -> dict:
+    qc = load_qc(job)
+    if qc is None:
+        return {"qc": None}
+    return {"qc": qc, "qc_pictures": list(PICTURES), "qc_flagged": sum(1 for ln in qc["lines"] if ln.get("flags"))}
+
+
 @login_required
 @html_errors
 def job_detail(request, pk: int):
@@ -68,9 +76,11 @@ def job_detail(request, pk: int):
         "original_audio": workspace.url(outputs["extract"]["audio_stereo"]) if "extract" in outputs else None,
         "dub_audio": workspace.url(job.outputs["mix"]) if job.outputs.get("mix") else None,
         "has_timeline": "diarize" in outputs,
+        **_qc_panel(job),
         "can_cancel": has_perm(request.user, "jobs.cancel_job", job) and not job.is_terminal,
         "can_retry": has_perm(request.user, "jobs.retry_job", job) and job.state in ("failed", "errored", "cancelled"),
         "can_rerun_pass2": has_perm(request.user, "jobs.rerun_pass2", job) and job.state == JobState.SUCCEEDED,
+        "can_synthesize": has_perm(request.user, "jobs.synthesize_job", job) and job.state == JobState.SUCCEEDED,
         **_speakers_panel(request.user, job),
     }
     return render(request, "jobs/detail.html", context)
@@ -133,6 +143,14 @@ def job_retry(request, pk: int):
 @html_errors
 def job_rerun_pass2(request, pk: int):
     return _action(request, pk, services.job_rerun_pass2, "Pass 2 queued.")
+
+
+@login_required
+@require_POST
+@html_errors
+def job_synthesize(request, pk: int):
+    return _action(request, pk, services.job_synthesize_approved,
+                   "Synthesize approved queued: only the lines that changed are spoken again.")
 
 
 def _speakers_panel(user, job) -> dict:

@@ -19,7 +19,7 @@ from . import ffmpeg
 from .config import ffmpeg_timeout
 from .errors import InvalidMediaError, MediaError
 
-__all__ = ["Loudness", "measure", "measure_array", "SILENCE_LUFS", "SILENCE_DBTP"]
+__all__ = ["Loudness", "measure", "measure_array", "short_term", "profile", "SILENCE_LUFS", "SILENCE_DBTP"]
 
 SILENCE_LUFS = -70.0  # what the gate reports for silence
 # ebur128 reports the peak of digital silence as -inf; a meter bottoms out instead. -144 dB is
@@ -108,3 +108,32 @@ def measure_array(samples: np.ndarray, sample_rate: int, *, timeout: float = 300
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-f", "f32le", "-ar", str(sample_rate),
             "-ac", str(channels), "-i", "pipe:0", "-af", _FILTER, "-f", "null", "-"]
     return parse_summary(_run(args, timeout, "signal", data.tobytes()))
+
+
+_FRAME = re.compile(r"t:\s*([0-9.]+)\s+TARGET.*?S:\s*(-?(?:inf|[0-9.]+))")
+
+
+def short_term(path: str | Path, *, step: float = 1.0, timeout: float | None = None) -> list[tuple[float, float]]:
+    """Short-term loudness (3 s window, LUFS) every `step` seconds: (time, LUFS) pairs for a
+    loudness-over-time picture. Silence reads as SILENCE_LUFS."""
+    return profile(path, step=step, timeout=timeout)[0]
+
+
+def profile(path: str | Path, *, step: float = 1.0, timeout: float | None = None
+            ) -> tuple[list[tuple[float, float]], Loudness]:
+    """The short-term curve and the whole file's figures (integrated, true peak, LRA) in one pass."""
+    path = Path(path)
+    ffmpeg.require_audio(ffmpeg.probe(path))
+    args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", str(path), "-map", "0:a:0",
+            "-af", "ebur128=peak=true:dualmono=true:framelog=info", "-f", "null", "-"]
+    out: list[tuple[float, float]] = []
+    next_at = 0.0
+    text = _run(args, timeout or ffmpeg_timeout(), path.name)
+    for match in _FRAME.finditer(text):
+        t = float(match.group(1))
+        if t + 1e-6 < next_at:
+            continue  # ebur128 reports every 100 ms; keep one point per step
+        value = float(match.group(2))
+        out.append((round(t, 2), max(value, SILENCE_LUFS) if math.isfinite(value) else SILENCE_LUFS))
+        next_at = t + step
+    return out, parse_summary(text)

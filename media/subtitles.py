@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 
 from .errors import MediaError
 
-__all__ = ["Cue", "normalize", "write_srt", "write_vtt", "write", "read_srt", "read_vtt", "read", "format_srt", "format_vtt"]
+__all__ = ["Cue", "normalize", "layout", "MIN_CUE_SECONDS", "write_srt", "write_vtt", "write", "read_srt", "read_vtt", "read", "format_srt", "format_vtt"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,64 @@ def normalize(cues: Iterable[Cue | Sequence]) -> list[Cue]:
     return sorted(out, key=lambda c: (c.start, c.end))
 
 
+# Readers need about 5/6 s to notice a cue at all (broadcast guidelines use 0.83 s); shorter ones flash.
+MIN_CUE_SECONDS = 0.8
+# Consecutive cues are kept apart by this much so players never show two at once.
+CUE_GAP = 0.04
+
+
+def _merge(group: list[Cue]) -> Cue:
+    """Lines said together become one cue, each speaker's line on its own dash (the usual style
+    for two people talking at once)."""
+    if len(group) == 1:
+        return group[0]
+    text = "\n".join(("- " + c.text.replace("\n", " ")) for c in group)
+    return Cue(min(c.start for c in group), max(c.end for c in group), text)
+
+
+def layout(cues: Iterable[Cue | Sequence], *, min_seconds: float = MIN_CUE_SECONDS) -> list[Cue]:
+    """Cues a viewer can read: never two on screen at once (overlapping lines are merged into
+    one cue) and none shorter than `min_seconds` (a short cue takes room from the silence after
+    it, else before it, else joins its nearest neighbour)."""
+    merged: list[Cue] = []
+    group: list[Cue] = []
+    for cue in normalize(cues):
+        if group and cue.start < max(c.end for c in group):
+            group.append(cue)
+            continue
+        if group:
+            merged.append(_merge(group))
+        group = [cue]
+    if group:
+        merged.append(_merge(group))
+    out = list(merged)
+    i = 0
+    while i < len(out):
+        cue = out[i]
+        if cue.end - cue.start >= min_seconds:
+            i += 1
+            continue
+        later = out[i + 1].start - CUE_GAP if i + 1 < len(out) else float("inf")
+        earlier = out[i - 1].end + CUE_GAP if i > 0 else 0.0
+        end = min(max(cue.end, cue.start + min_seconds), later)
+        start = max(min(cue.start, end - min_seconds), earlier)
+        if end - start >= min_seconds - 1e-9:
+            out[i] = Cue(start, end, cue.text)
+            i += 1
+            continue
+        if len(out) == 1:
+            out[i] = Cue(start, start + min_seconds, cue.text)
+            break
+        # no room on either side: join the closer neighbour (it is re-checked as one cue)
+        gap_after = out[i + 1].start - cue.end if i + 1 < len(out) else float("inf")
+        gap_before = cue.start - out[i - 1].end if i > 0 else float("inf")
+        j = i + 1 if gap_after <= gap_before else i - 1
+        a, b = sorted((i, j))
+        out[a:b + 1] = [Cue(out[a].start, out[b].end, out[a].text + "\n" + out[b].text)]
+        i = a
+    return out
+
+
 def _stamp(seconds: float, sep: str) -> str:
     ms = int(round(seconds * 1000))
     h, rem = divmod(ms, 3_600_000)
@@ -43,7 +101,7 @@ def _stamp(seconds: float, sep: str) -> str:
 
 def format_srt(cues: Iterable[Cue | Sequence]) -> str:
     blocks = []
-    for n, cue in enumerate(normalize(cues), 1):
+    for n, cue in enumerate(layout(cues), 1):
         # a blank line ends an SRT cue: never let one inside the text
         blocks.append(f"{n}\n{_stamp(cue.start, ',')} --> {_stamp(cue.end, ',')}\n{cue.text}\n")
     return "\n".join(blocks)
@@ -51,7 +109,7 @@ def format_srt(cues: Iterable[Cue | Sequence]) -> str:
 
 def format_vtt(cues: Iterable[Cue | Sequence]) -> str:
     blocks = ["WEBVTT\n"]
-    for cue in normalize(cues):
+    for cue in layout(cues):
         # "-->" inside the text would read as a timing line
         text = cue.text.replace("-->", "->")
         blocks.append(f"{_stamp(cue.start, '.')} --> {_stamp(cue.end, '.')}\n{text}\n")

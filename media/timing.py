@@ -17,12 +17,16 @@ import numpy as np
 from .errors import EngineUnavailable, MediaError
 
 __all__ = [
-    "DEFAULT_CAP", "FitResult", "Line", "plan_fit", "fit_clip", "fit_lines", "change_tempo", "run_filter", "has_rubberband",
+    "DEFAULT_CAP", "MIN_SPEED", "FitResult", "Line", "plan_fit", "fit_clip", "fit_lines", "settle_clip", "change_tempo",
+    "run_filter", "has_rubberband",
 ]
 
 DEFAULT_CAP = 1.35
 MIN_GAP_KEPT = 0.05  # seconds of silence always left before the next line starts
 TOLERANCE = 0.02  # overruns shorter than this are not worth flagging (one video frame)
+# A line much shorter than its slot (slow, pausing delivery in the source) is slowed toward the
+# slot, to no less than this speed: past it, stretched speech starts to sound drawn out.
+MIN_SPEED = 0.75
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +87,15 @@ def change_tempo(samples: np.ndarray, sample_rate: int, factor: float) -> np.nda
     elif len(out) < want:
         out = np.pad(out, (0, want - len(out)))
     return out
+
+
+def settle_clip(samples: np.ndarray, sample_rate: int, slot: float, *, min_speed: float = MIN_SPEED) -> np.ndarray:
+    """Slow a clearly short clip (< 90 % of its slot) toward the slot, pitch kept, so the dub follows
+    the original's pace; never below `min_speed`. Other clips come back unchanged."""
+    seconds = len(samples) / float(sample_rate)
+    if slot <= 0 or seconds >= 0.9 * slot:
+        return samples
+    return change_tempo(samples, sample_rate, max(seconds / slot, min_speed))
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ from typing import Sequence
 
 import numpy as np
 
+from scipy.optimize import linear_sum_assignment
+
 from .cache import models
 from .embeddings import Embedding, cosine, registry as embedding_registry
 from .prosody import median_f0, semitones_between
 from .tts import TtsRequest, VoiceSpec, list_voices, shift_pitch, synthesize
 
-__all__ = ["VoiceMatch", "match_voice", "PROBE_TEXT"]
+__all__ = ["VoiceMatch", "match_voice", "match_voices", "probe_embedding", "PROBE_TEXT"]
 
 PROBE_TEXT = "I told you we would find it here, so let us take a careful look around before it gets dark."
 MAX_SHIFT = 6.0  # semitones: further than this sounds processed
@@ -38,13 +40,18 @@ def _probe(voice: VoiceSpec, language: str) -> tuple[np.ndarray, int]:
     return models.get(f"voice-probe:{language}:{voice.key}", make, size=lambda v: v[0].nbytes)
 
 
-def match_voice(ref: np.ndarray, sample_rate: int, *, language: str = "en",
-                candidates: Sequence[VoiceSpec] | None = None, engine: str | None = None) -> VoiceMatch:
-    selection = embedding_registry().select([engine] if engine else None)
-    embedder = selection.engine
+def probe_embedding(voice: VoiceSpec, language: str, embedder) -> np.ndarray:
+    """The unit embedding of the probe sentence spoken in `voice` (cached per process): a voice's
+    fixed reference, the same in every episode."""
+    samples, rate = _probe(voice, language)  # the engines apply the voice's pitch shift themselves
+    return models.get(f"voice-emb:{embedder.name}:{language}:{voice.key}", lambda: embedder.embed(samples, rate),
+                      size=lambda e: e.vector.nbytes).vector
+
+
+def _scores(ref: np.ndarray, sample_rate: int, embedder, language: str, base: Sequence[VoiceSpec]):
+    """(similarity, candidate) for every preset voice and its copy shifted toward the ref's pitch."""
     ref_emb: Embedding = embedder.embed(ref, sample_rate)
     ref_f0 = median_f0(ref, sample_rate)
-    base = [v for v in (candidates or list_voices(language)) if not v.pitch_semitones]
     scored: list[tuple[float, VoiceSpec]] = []
     for voice in base:
         samples, rate = _probe(voice, language)
@@ -59,6 +66,51 @@ def match_voice(ref: np.ndarray, sample_rate: int, *, language: str = "en",
     if not scored:
         raise ValueError("no preset voices to match against")
     scored.sort(key=lambda s: -s[0])
-    best_sim, best = scored[0]
-    return VoiceMatch(best, round(float(best_sim), 4), ref_emb.model_id,
-                      [(spec.key, round(float(sim), 4)) for sim, spec in scored[:10]])
+    return scored, ref_emb.model_id
+
+
+def _base_key(spec: VoiceSpec) -> str:
+    return spec.with_(pitch_semitones=0.0).key
+
+
+def match_voice(ref: np.ndarray, sample_rate: int, *, language: str = "en",
+                candidates: Sequence[VoiceSpec] | None = None, engine: str | None = None) -> VoiceMatch:
+    return match_voices({"ref": (ref, sample_rate)}, language=language, candidates=candidates, engine=engine)["ref"]
+
+
+def match_voices(refs: dict[str, tuple[np.ndarray, int]], *, language: str = "en",
+                 candidates: Sequence[VoiceSpec] | None = None, engine: str | None = None,
+                 taken: Sequence[str] = ()) -> dict[str, VoiceMatch]:
+    """The nearest preset voice for each speaker, with distinct speakers on distinct voices: a
+    one-to-one matching (Hungarian, maximum total similarity) over base voices, since two
+    characters matched independently can both land on the same nearest voice. `taken`: base
+    voice keys already speaking for other characters of the episode. A voice is shared only
+    when there are more speakers than voices."""
+    embedder = embedding_registry().select([engine] if engine else None).engine
+    base = [v for v in (candidates or list_voices(language)) if not v.pitch_semitones]
+    per: dict[str, tuple[list[tuple[float, VoiceSpec]], str]] = {
+        label: _scores(samples, rate, embedder, language, base) for label, (samples, rate) in refs.items()}
+    labels = list(per)
+    free = [v for v in base if v.key not in set(taken)] or base
+    if len(labels) > len(free):
+        free = base  # more speakers than voices: sharing cannot be avoided
+    keys = [v.key for v in free]
+    best: dict[str, dict[str, tuple[float, VoiceSpec]]] = {label: {} for label in labels}
+    for label in labels:
+        for sim, spec in per[label][0]:  # best first: the first seen per base voice is its best variant
+            best[label].setdefault(_base_key(spec), (sim, spec))
+    gain = np.array([[best[label].get(k, (-1.0, None))[0] for k in keys] for label in labels], dtype=float)
+    rounds: dict[str, int] = {}
+    remaining = list(range(len(labels)))
+    while remaining:  # more speakers than voices: match again over those left
+        rows, cols = linear_sum_assignment(-gain[remaining])
+        for r, c in zip(rows, cols):
+            rounds[labels[remaining[r]]] = c
+        remaining = [i for i in remaining if labels[i] not in rounds]
+    out = {}
+    for label in labels:
+        sim, spec = best[label][keys[rounds[label]]]
+        scored, model_id = per[label]
+        out[label] = VoiceMatch(spec, round(float(sim), 4), model_id,
+                                [(s.key, round(float(v), 4)) for v, s in scored[:10]])
+    return out

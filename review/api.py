@@ -16,9 +16,11 @@ from dubsite.schemas import (
 )
 from jobs import selectors as job_selectors
 from jobs.api import SegmentOut
+from jobs.line_translation import job_line_translator
 
 from .editing import TEXT_MAX, segment_approve, segment_edit, segment_lock
 from .exchange import IMPORT_MAX_BYTES, lines_csv, lines_import, lines_srt
+from .retranslate import lines_retranslate
 from .revisions import revision_history, segment_restore
 from .selectors import segment_get, segment_list
 
@@ -69,6 +71,15 @@ class RevisionOut(Schema):
     @staticmethod
     def resolve_diff(obj):
         return [{"op": op, "text": text} for op, text in obj.diff]
+
+
+class RetranslateOut(Schema):
+    retranslated: int = Field(description="lines with a new machine translation (flag dropped, approval withdrawn)")
+    skipped_locked: int = Field(description="flagged lines that are locked: never touched")
+    skipped_changed: int = Field(description="lines edited, locked or removed while the translation ran: kept")
+    failed: int = Field(description="lines no engine could translate: text kept, flagged needs_translation")
+    engine: str
+    notes: list[str]
 
 
 class ImportRefusalOut(Schema):
@@ -169,3 +180,15 @@ def restore_line(request, line_id: IdPath, payload: RestoreIn):
     segment_restore(actor=request.user, segment=segment, revision_version=payload.revision, version=payload.version,
                     context=Context.from_request(request))
     return segment_get(user=request.user, pk=line_id)
+
+
+@job_lines_router.post("/{job_id}/lines/retranslate", response={200: RetranslateOut, **errors(401, 403, 404, 422)},
+                       summary="Translate the unlocked lines flagged needs_retranslate again (locked lines never); "
+                               "a line edited meanwhile is not overwritten")
+def job_lines_retranslate(request, job_id: IdPath):
+    # In the request, not a q2 task: only flagged lines go (the few whose source changed on a rerun),
+    # MT takes milliseconds a line and whisper well under a second, and the editor waits for the texts.
+    job = job_selectors.job_get(user=request.user, pk=job_id)
+    with job_line_translator(job) as translate_lines:
+        return lines_retranslate(actor=request.user, job_id=job.pk, translate_lines=translate_lines,
+                                 context=Context.from_request(request))

@@ -18,6 +18,7 @@ from django.db import transaction
 from dubsite import audit
 from dubsite.errors import ApplicationError, Invalid, TooLarge
 from dubsite.roles import require
+from media.subtitles import format_srt
 
 from .editing import check_target_text, do_edit
 from .models import Segment
@@ -54,20 +55,11 @@ def lines_csv(*, user, job_id: int) -> str:
     return out.getvalue()
 
 
-def srt_time(seconds: float) -> str:
-    ms = max(0, round(seconds * 1000))
-    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-
-
 def lines_srt(*, user, job_id: int) -> str:
-    """Cues numbered from 1 in time order; lines without a target text are left out (an empty cue
-    ends an SRT block early in many players)."""
+    """The same cues as the dub's subtitle track (media.subtitles: lines without a target text left
+    out, lines said together in one cue, no cue that flashes)."""
     require(user, "review.view_segment")
-    blocks = []
-    for seg in _lines(job_id):
-        if seg.target_text.strip():
-            blocks.append(f"{len(blocks) + 1}\n{srt_time(seg.start)} --> {srt_time(seg.end)}\n{seg.target_text.strip()}\n")
-    return "\n".join(blocks)
+    return format_srt([(seg.start, seg.end, seg.target_text) for seg in _lines(job_id)])
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ from django.db import transaction
 from django.db.models import F, Max
 
 from dubsite import audit
+from dubsite.storage import delete_names
 
 from .models import Segment, SegmentRevision
+from .takes import take_files
 
 __all__ = ["segments_from_pipeline", "segment_add_flags", "match_by_overlap", "MIN_OVERLAP"]
 
@@ -187,7 +189,11 @@ def _write(episode, job_id: int, own: list[Segment], plan: list[_Planned]) -> No
     """Delete, update and create in time order. (job_id, index) is unique at every statement: the
     surviving rows first move above every final index, then each takes its place 0..n-1."""
     keep = {p.row.pk for p in plan if p.row is not None}
-    Segment.objects.filter(pk__in=[s.pk for s in own if s.pk not in keep]).delete()
+    gone = [s.pk for s in own if s.pk not in keep]
+    files = take_files(gone)  # the removed lines' takes go with them (rows CASCADE), their files after commit
+    Segment.objects.filter(pk__in=gone).delete()
+    if files:
+        transaction.on_commit(lambda: delete_names(files))
     if keep:
         top = Segment.objects.filter(job_id=job_id).aggregate(top=Max("index"))["top"]
         # every value index + offset is above both every old index and every final index

@@ -20,8 +20,10 @@ def series_detail(request, slug: str):
     seasons = series.seasons.prefetch_related("episodes__jobs")
     characters = selectors.character_list(user=request.user, series=series)
     usage = selectors.series_disk_usage(user=request.user, series_ids=[series.pk])[series.pk]
+    has_qc = any((job.outputs or {}).get("qc_verdict") for season in seasons for ep in season.episodes.all()
+                 for job in ep.jobs.all())
     return render(request, "series/detail.html", {"series": series, "seasons": seasons, "characters": characters,
-                                                  "usage": usage})
+                                                  "usage": usage, "has_qc": has_qc})
 
 
 @login_required

@@ -15,6 +15,8 @@ os.environ.setdefault("DUBSITE_ENCRYPTION_KEYS", "uV_0ntK5iA7w9dPgDRX0hsHA7-4ns2
 os.environ.setdefault("DUBSITE_VAR_DIR", str(_VAR))
 os.environ.setdefault("DUBSITE_MEDIA_ROOT", str(_VAR / "media"))
 os.environ.setdefault("DUBSITE_WORK_DIR", str(_VAR / "work"))
+# tests that import the WSGI entry point do not need the preview voice warmed in a thread
+os.environ.setdefault("DUBSITE_WARM_TTS", "0")
 # the weights `scripts/setup.sh` installed (install-bundled) are what tests of real engines use
 os.environ.setdefault("MODELS_DIR", str(Path(__file__).resolve().parent.parent / "var" / "models"))
 

@@ -1,10 +1,10 @@
 """Which voice speaks for each speaker, per pass.
 
-Pass 1 (no clone): the character's saved voice, else a distinct preset per speaker (espeak
+Dub pass (no clone): the character's saved voice, else a distinct preset per speaker (espeak
 variants chosen with a gender hint from the speaker's median pitch).
-Pass 2 (clone): the job's extracted ref, else the character's series ref (voices app) → XTTS
+Clone pass: the job's extracted ref, else the character's series ref (voices app) → XTTS
 cloning when its weights are installed; without a cloning engine, the preset voice whose
-embedding is nearest that ref (`matched_preset`); without any ref, pass 1's voice.
+embedding is nearest that ref (`matched_preset`); without any ref, the dub pass's voice.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from media.audio import load
 from media.prosody import gender_hint
 from media.tts import VoiceSpec, assign_voices, list_voices
 from media.tts.xtts import XttsCloneEngine
-from media.voice_match import match_voice
+from media.voice_match import match_voices
 
 __all__ = ["VoiceChoice", "plan_voices", "clone_available"]
 
@@ -69,31 +69,41 @@ def _preset_voices(speakers: list[str], refs: dict, saved: dict[str, str], langu
 
 
 def plan_voices(*, speakers: list[str], characters: dict[str, str], saved: dict[str, str], refs: dict,
-                pass_number: int, language: str, local, talk_time: dict[str, float] | None = None
+                clone: bool, language: str, local, talk_time: dict[str, float] | None = None
                 ) -> dict[str, VoiceChoice]:
     """`speakers` in order of first appearance; `refs` from the refs stage; `local(rel)` → path;
-    `talk_time` seconds per speaker (the most talkative get the best preset voices)."""
+    `clone`: voice each speaker from their ref (a clone pass); `talk_time` seconds per speaker
+    (the most talkative get the best preset voices)."""
     presets = _preset_voices(speakers, refs, saved, language, talk_time or {})
     plan: dict[str, VoiceChoice] = {}
     can_clone, why_not = clone_available()
+    to_match: dict[str, tuple] = {}
     for s in speakers:
         voice, source = presets[s]
         choice = VoiceChoice(s, characters.get(s, ""), voice, source)
         ref = refs.get(s) or {}
-        if pass_number >= 2:
+        if clone:
             series_ref = bool(ref.get("series_ref"))
             if series_ref:
                 choice.notes.append(f"no ref in this job ({ref.get('job_reason') or 'none extracted'}); "
                                     f"using the character's series ref ({ref['seconds']:.1f} s)")
             if not ref.get("clone_path"):
-                choice.notes.append(f"no ref ({ref.get('reason') or 'none extracted'}): keeping pass 1 voice")
+                choice.notes.append(f"no ref ({ref.get('reason') or 'none extracted'}): keeping the dub pass's voice")
             elif can_clone:
                 choice.source = "series_ref" if series_ref else "extracted_ref"
                 choice.ref, choice.clone = ref["clone_path"], True
             else:
                 audio = load(local(ref["path"]), mono=True, sample_rate=16000)
-                match = match_voice(audio.samples, audio.sample_rate, language=language)
-                choice.voice, choice.source, choice.similarity = match.voice, "matched_preset", match.similarity
-                choice.notes.append(f"no cloning engine ({why_not}); nearest preset by {match.model_id}")
+                to_match[s] = (audio.samples, audio.sample_rate)
+                choice.notes.append(f"no cloning engine ({why_not})")
         plan[s] = choice
+    if to_match:
+        # one matching for all of them: matched one by one, two characters could land on the
+        # same nearest preset; voices other speakers keep are left to them
+        taken = [c.voice.with_(pitch_semitones=0.0).key for s, c in plan.items() if s not in to_match and not c.clone]
+        matches = match_voices(to_match, language=language, taken=taken)
+        for s, match in matches.items():
+            choice = plan[s]
+            choice.voice, choice.source, choice.similarity = match.voice, "matched_preset", match.similarity
+            choice.notes[-1] += f"; nearest free preset by {match.model_id}"
     return plan

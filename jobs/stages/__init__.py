@@ -1,8 +1,18 @@
-"""The stages of the one pipeline, in order. Each pass runs a slice of this list.
+"""The stages of the one pipeline, and the pass plan: which stages each kind of pass runs.
 
-pass 1: extract → separate → diarize → refs → identify → asr → translate → segments → tts → mix → mux
-pass 2: tts (clone) → mix → mux
+    dub      extract → separate → diarize → refs → identify → asr → translate → segments → tts → mix → mux → qc
+    clone    tts (clone voices from the job's or the series' refs) → mix → mux → qc
+    resynth  tts (the lines' current text and stored voice plans; only changed lines spoken) → mix → mux → qc
+
+A job's plan is built from its `Pass` rows (`pass_plan`); stages ask the pass's kind
+(`ctx.kind`), never its number.
 """
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from jobs.models import PassKind
+
 from .asr import AsrStage
 from .base import JobCancelled, JobFailure, Stage, StageContext, StageResult
 from .diarize import DiarizeStage
@@ -10,25 +20,44 @@ from .extract import ExtractStage
 from .identify import IdentifyStage
 from .mix import MixStage
 from .mux import MuxStage
+from .qc import QcStage
 from .refs import RefsStage
 from .segments import SegmentsStage
 from .separate import SeparateStage
 from .translate import TranslateStage
 from .tts import TtsStage
 
-__all__ = ["PASS_1", "PASS_2", "JobCancelled", "JobFailure", "Stage", "StageContext", "StageResult", "stage_plan",
-           "stage_key"]
+__all__ = ["STAGES_BY_KIND", "PlannedPass", "JobCancelled", "JobFailure", "Stage", "StageContext", "StageResult",
+           "pass_plan", "default_kinds", "stage_key"]
 
-PASS_1: list[Stage] = [ExtractStage(), SeparateStage(), DiarizeStage(), RefsStage(), IdentifyStage(), AsrStage(),
-                       TranslateStage(), SegmentsStage(), TtsStage(), MixStage(), MuxStage()]
-PASS_2: list[Stage] = [TtsStage(), MixStage(), MuxStage()]
+# One instance of each stage: the per-pass stages behave by `ctx.kind`.
+_TTS, _MIX, _MUX, _QC = TtsStage(), MixStage(), MuxStage(), QcStage()
+STAGES_BY_KIND: dict[str, list[Stage]] = {
+    PassKind.DUB: [ExtractStage(), SeparateStage(), DiarizeStage(), RefsStage(), IdentifyStage(), AsrStage(),
+                   TranslateStage(), SegmentsStage(), _TTS, _MIX, _MUX, _QC],
+    PassKind.CLONE: [_TTS, _MIX, _MUX, _QC],
+    PassKind.RESYNTH: [_TTS, _MIX, _MUX, _QC],
+}
 
 
-def stage_plan(job) -> dict[int, list[Stage]]:
-    plan = {1: PASS_1}
-    if job.two_pass:
-        plan[2] = PASS_2
-    return plan
+class PlannedPass(NamedTuple):
+    number: int
+    kind: str  # PassKind
+    stages: list[Stage]
+
+
+def default_kinds(two_pass: bool) -> list[str]:
+    """The passes a new job gets: the dub, then the clone pass when two-pass is on."""
+    return [PassKind.DUB, PassKind.CLONE] if two_pass else [PassKind.DUB]
+
+
+def pass_plan(job) -> list[PlannedPass]:
+    """The job's passes in order, from its Pass rows (a job made before passes had rows gets
+    the default passes of its two-pass flag)."""
+    rows = list(job.passes.order_by("number").values_list("number", "kind"))
+    if not rows:
+        rows = list(enumerate(default_kinds(job.two_pass), start=1))
+    return [PlannedPass(number, PassKind(kind), STAGES_BY_KIND[kind]) for number, kind in rows]
 
 
 def stage_key(stage, pass_number: int) -> str:

@@ -1,7 +1,8 @@
 """What a stage is: a name, a fingerprint of its inputs, and a run that returns outputs.
 
-Stages are the one implementation of each step: the worker, `manage.py dub` and pass 2 all
-call the same `run`. A stage reads earlier stages' outputs from `ctx.outputs[<stage>]`.
+Stages are the one implementation of each step: the worker, `manage.py dub` and every later
+pass call the same `run`. A stage reads earlier stages' outputs from `ctx.outputs[<stage>]`,
+and asks `ctx.kind` (dub, clone, resynth) what its pass is for, never the pass number.
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ class StageContext:
     fingerprints: dict[str, str] = field(default_factory=dict)  # by output key (see Stage.key)
     stage: str = ""
     progress: Any = None  # callable(fraction of the current stage done), set by the pipeline
+    kind: str = "dub"  # jobs.models.PassKind of this pass: what the per-pass stages do
 
     def event(self, message: str, *, level: int = logging.INFO, data: dict | None = None) -> None:
         self.log.log(level, message, extra={"data": data or {}, "stage": self.stage})

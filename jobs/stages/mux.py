@@ -1,14 +1,18 @@
 """mux (per pass): MKV and MP4 with the dub as default audio, the original as second track,
-source and target subtitles; then this pass's outputs become the job's outputs in one update."""
+source and target subtitles; then this pass's outputs become the job's outputs in one update,
+in the same transaction as the lines' new voice plans (so they always describe the dub served)."""
 from __future__ import annotations
 
 import json
+
+from django.db import transaction
 
 from media import subtitles
 from media.mux import SubtitleTrack, mux
 from review.models import Segment
 
 from ..artifacts import source_path
+from . import lineplans
 from .base import StageContext, StageResult, fingerprint
 
 
@@ -57,7 +61,10 @@ class MuxStage:
                    "mix": ctx.out("mix")["mix"], "tts_manifest": ctx.out("tts")["manifest"], **subs,
                    "diarization": "diarization.json", "refs_manifest": "analysis/voice_refs/manifest.json",
                    "translated": "translated.json", "pass": n}
-        type(job).objects.filter(pk=job.pk).update(outputs=outputs)  # the swap: one row update
+        with transaction.atomic():
+            planned = lineplans.apply_plans(ctx.workspace, ctx.out("tts").get("voice_plans"))
+            type(job).objects.filter(pk=job.pk).update(outputs=outputs)  # the swap: one row update
         job.outputs = outputs
-        ctx.event(f"pass {n} outputs in place: dub.mkv, dub.mp4 ({results['mkv'].duration:.2f} s), subtitles")
+        ctx.event(f"pass {n} outputs in place: dub.mkv, dub.mp4 ({results['mkv'].duration:.2f} s), subtitles"
+                  + (f"; voice plans of {planned} line(s) written" if planned else ""))
         return StageResult(outputs={**outputs, "stored": stored}, engines={"mux": "ffmpeg"})

@@ -34,7 +34,11 @@ class SeparateStage:
 
 def analysis_input(ctx: StageContext) -> tuple[str, str]:
     """(relative path, label): the dialogue stem when separation really separated, else the full mix."""
-    sep = ctx.out("separate")
-    if not sep["degraded"]:
-        return sep["dialogue_16k"], "dialogue"
-    return ctx.out("extract")["audio"], "full"
+    return analysis_source(ctx.out("separate"), ctx.out("extract"))
+
+
+def analysis_source(separate_outputs: dict, extract_outputs: dict) -> tuple[str, str]:
+    """`analysis_input` from the two stages' stored outputs (a job that has ended has no context)."""
+    if not separate_outputs["degraded"]:
+        return separate_outputs["dialogue_16k"], "dialogue"
+    return extract_outputs["audio"], "full"

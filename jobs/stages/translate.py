@@ -10,7 +10,7 @@ import json
 from media.alignment import build_lines, snap_to_speech
 from media.asr import AsrSegment, Word
 from media.diarization import Turn
-from media.translation import Glossary, SourceLine, translate
+from media.translation import Glossary, SourceLine, Translation, translate
 from media.vad import detect
 
 from .base import StageContext, StageResult
@@ -30,6 +30,14 @@ def series_glossary(series) -> Glossary:
     return Glossary(terms)
 
 
+def translate_for_job(job, lines: list[SourceLine], *, audio) -> Translation:
+    """Translate lines as the job does: its series' languages and glossary, the engines' order.
+    The stage and "Retranslate flagged" (jobs.line_translation) both call this."""
+    series = job.episode.season.series
+    return translate(lines, source=series.source_language, target=job.target_language, audio=audio,
+                     glossary=series_glossary(series))
+
+
 class TranslateStage:
     name, version, per_pass = "translate", 2, False
 
@@ -44,9 +52,8 @@ class TranslateStage:
         turns = [Turn(t["start"], t["end"], t["speaker"]) for t in ctx.out("diarize")["turns"]]
         rel, _ = analysis_input(ctx)
         lines = snap_to_speech(build_lines(segments, turns), detect(ctx.local(rel)))
-        result = translate([SourceLine(line.text, line.start, line.end) for line in lines],
-                           source=series.source_language, target=ctx.job.target_language,
-                           audio=ctx.local(rel), glossary=series_glossary(series))
+        result = translate_for_job(ctx.job, [SourceLine(line.text, line.start, line.end) for line in lines],
+                                   audio=ctx.local(rel))
         rows = []
         for line, tr in zip(lines, result.lines):
             rows.append({**line.as_dict(), "source_text": line.text, "target_text": tr.target_text,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -49,10 +50,28 @@ def piper_voice_infos() -> dict[str, PiperVoiceInfo]:
     return infos
 
 
+def _session_options():
+    """One inference thread, no spinning, by default (MEDIA_PIPER_THREADS): the web process (line
+    previews) and the worker share a few cores, and onnxruntime's default pool (a spinning thread
+    per core) measured 2x slower at p95 for one line on two busy cores (tests/bench/bench_takes.py)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = max(int(os.environ.get("MEDIA_PIPER_THREADS", "1")), 0)  # 0: one per core
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 def _load_voice(info: PiperVoiceInfo):
+    import onnxruntime
     from piper import PiperVoice
 
-    return PiperVoice.load(info.onnx, config_path=info.config)
+    voice = PiperVoice.load(info.onnx, config_path=info.config)
+    # PiperVoice.load takes no session options: the same model, in a session made with ours
+    voice.session = onnxruntime.InferenceSession(info.onnx, sess_options=_session_options(),
+                                                 providers=["CPUExecutionProvider"])
+    return voice
 
 
 class PiperEngine:

@@ -53,7 +53,10 @@ def run(mode: str, scene, admin, operator) -> dict:
     runs = list(job.stage_runs.select_related("pass_obj"))
     per_pass = {n: sum(r.duration or 0 for r in runs if r.pass_obj.number == n) for n in (1, 2)}
     stages = {f"{r.name}@{r.pass_obj.number}": r.duration for r in runs}
-    return {"mode": mode, "state": state, "error": job.error, "two_pass": job.two_pass, "wall": wall, "rtf": wall / scene.duration,
+    from jobs.qc_views import load_qc
+
+    qc = load_qc(job) or {}
+    return {"qc": qc, "mode": mode, "state": state, "error": job.error, "two_pass": job.two_pass, "wall": wall, "rtf": wall / scene.duration,
             "pass1": per_pass[1], "pass2": per_pass[2], "overhead": wall - sum(per_pass.values()),
             "stages": stages, "engines": {r.name: r.engines for r in runs}}
 
@@ -78,6 +81,28 @@ def main() -> int:
         ratio = f"{r['pass2'] / r['pass1']:.2f}" if r["pass2"] else "-"
         print(f"| {r['mode']} | {'on' if r['two_pass'] else 'off'} | {r['wall']:.1f} | {r['rtf']:.2f} | "
               f"{r['pass1']:.1f} | {r['pass2']:.1f} | {ratio} | {r['overhead']:.2f} |")
+    print("\n| mode | pass | qc s | pass s | qc share of the pass (goal ≤ 15 %) |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in rows:
+        for n in (1, 2):
+            qc = r["stages"].get(f"qc@{n}")
+            total = r[f"pass{n}"]
+            if qc is not None and total:
+                print(f"| {r['mode']} | {n} | {qc:.1f} | {total:.1f} | {100 * qc / total:.0f} % |")
+    print("\n| mode | QC verdict | lines | flagged (wer/voice/timing/level) | mean round-trip WER | coverage | LUFS / dBTP |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        qc = r["qc"]
+        if not qc:
+            continue
+        lines = qc["lines"]
+        wers = [ln["wer"] for ln in lines if ln.get("wer") is not None]
+        fails = qc["episode"]["failures"]
+        loud = qc["episode"]["loudness"]
+        print(f"| {r['mode']} | {qc['verdict']} | {len(lines)} | {sum(1 for ln in lines if ln['flags'])} "
+              f"({fails['qc_wer']}/{fails['qc_voice']}/{fails['qc_timing']}/{fails['qc_level']}) | "
+              f"{sum(wers) / max(len(wers), 1):.2f} | {qc['episode']['coverage']} | "
+              f"{loud['integrated_lufs']} / {loud['true_peak_dbtp']} |")
     for r in rows:
         print(f"\n{r['mode']} ({r['state']}{': ' + r['error'] if r['error'] else ''}): " + ", ".join(f"{k} {v:.1f}s" for k, v in r["stages"].items()))
     print(f"\npeak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

@@ -44,3 +44,15 @@ def login(page, live_server, user, password: str = "pw-for-tests-only") -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit], input[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
+
+
+@pytest.fixture
+def artifacts_dir(request):
+    """Where a browser test leaves what a person should look at (screenshots): DUBSITE_E2E_ARTIFACTS,
+    else var/e2e-artifacts/ of the checkout (ignored by git), one folder per test."""
+    from pathlib import Path
+
+    root = Path(os.environ.get("DUBSITE_E2E_ARTIFACTS") or Path(__file__).resolve().parents[2] / "var" / "e2e-artifacts")
+    folder = root / request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

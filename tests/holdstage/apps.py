@@ -10,10 +10,11 @@ class HoldStageConfig(AppConfig):
     label = "holdstage"
 
     def ready(self) -> None:
-        from jobs.stages import PASS_1
+        from jobs.models import PassKind
+        from jobs.stages import STAGES_BY_KIND
 
         name, marker = os.environ["DUBSITE_TEST_HOLD_STAGE"], Path(os.environ["DUBSITE_TEST_HOLD_FILE"])
-        stage = next(s for s in PASS_1 if s.name == name)
+        stage = next(s for s in STAGES_BY_KIND[PassKind.DUB] if s.name == name)
         original = type(stage).run
 
         def held_run(self, ctx):

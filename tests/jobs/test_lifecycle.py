@@ -158,7 +158,7 @@ def test_retry_and_rerun_pass_two_of_real_speech_need_no_work_folder(eval_dir, t
     job.refresh_from_db()
     assert job.outputs["pass"] == 2 and default_storage.exists(storage_name(job.pk, "pass2/dub.mkv"))
     pass2 = StageRun.objects.filter(job=job, pass_obj__number=2, state=StageState.SUCCEEDED)
-    assert sorted(pass2.values_list("name", flat=True)) == ["mix", "mux", "tts"]
+    assert sorted(pass2.values_list("name", flat=True)) == ["mix", "mux", "qc", "tts"]
     manifest = json.loads(default_storage.open(storage_name(job.pk, job.outputs["tts_manifest"])).read())
     assert any(s["source"] in ("matched_preset", "extracted_ref") for s in manifest["speakers"].values())
     assert files_under(work) == {}

@@ -10,12 +10,13 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 
 from jobs.artifacts import Workspace, storage_name
-from jobs.models import JobEvent, JobState, PassState, StageRun
+from jobs.models import JobEvent, JobState, PassKind, PassState, StageRun
 from jobs.runner import run_job
 from jobs.services import job_submit
 from media.asr import transcribe
 from media.config import models_dir
 from media.metrics import wer
+from media.tts import VoiceSpec
 from media.vad import coverage, detect
 from review.models import Segment
 from series.services import episode_create
@@ -81,7 +82,7 @@ def test_end_to_end_two_pass_dub(scene):
 
     # pass 2 reran only tts, mix, mux, and its outputs replaced pass 1's
     pass2 = StageRun.objects.filter(job=job, pass_obj__number=2).order_by("id")
-    assert [r.name for r in pass2] == ["tts", "mix", "mux"]
+    assert [r.name for r in pass2] == ["tts", "mix", "mux", "qc"]
     assert job.outputs["pass"] == 2 and job.outputs["mkv"] == "pass2/dub.mkv"
     assert default_storage.exists(storage_name(job.pk, "pass1/dub.mkv"))
     assert JobEvent.objects.filter(job=job, message="pass 2 complete; outputs replaced").exists()
@@ -90,6 +91,9 @@ def test_end_to_end_two_pass_dub(scene):
     for label, info in manifest["speakers"].items():
         if refs[label]["path"]:
             assert info["source"] == "matched_preset" and info["similarity"] is not None
+    # distinct characters of one episode get distinct voices (a matching, not each speaker's nearest)
+    bases = [VoiceSpec.parse(info["voice"]).with_(pitch_semitones=0.0).key for info in manifest["speakers"].values()]
+    assert len(set(bases)) == len(bases), bases
     assert set(job.passes.values_list("state", flat=True)) == {PassState.SUCCEEDED}
     assert_no_server_paths(job)
 
@@ -119,7 +123,7 @@ def test_pass_two_failure_keeps_pass_one(scene, monkeypatch):
     real = MixStage.run
 
     def failing(self, ctx):
-        if ctx.pass_number == 2:
+        if ctx.kind == PassKind.CLONE:
             raise RuntimeError("mixer exploded")
         return real(self, ctx)
 

@@ -6,7 +6,7 @@ import pytest
 
 from dubsite.errors import Conflict, Forbidden
 from dubsite.models import AuditEvent
-from jobs.models import Job, JobEvent, JobState, Pass, PassState, StageRun
+from jobs.models import Job, JobEvent, JobState, Pass, PassKind, PassState, StageRun
 from jobs.runner import run_job
 from jobs.services import job_reidentify, job_submit
 from tests.factories import make_episode, make_user
@@ -21,7 +21,7 @@ def test_an_ended_job_is_queued_with_every_pass_pending(tmp_path, state, django_
     monkeypatch.setattr("jobs.services.enqueue", queued.append)
     job = Job.objects.create(episode=make_episode(tmp_path), state=state, two_pass=True, error="boom")
     Pass.objects.create(job=job, number=1, state=PassState.SUCCEEDED)
-    Pass.objects.create(job=job, number=2, state=PassState.FAILED, error="x")
+    Pass.objects.create(job=job, number=2, kind=PassKind.CLONE, state=PassState.FAILED, error="x")
     editor = make_user("editor")
     with django_capture_on_commit_callbacks(execute=True):
         job_reidentify(actor=editor, job=job)

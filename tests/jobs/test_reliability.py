@@ -24,7 +24,8 @@ from jobs.liveness import stale_after, worker_identity, worker_is_dead, worst_ca
 from jobs.models import Job, JobEvent, JobState, Pass, PassState, StageRun, StageState
 from jobs.runner import run_job
 from jobs.services import MAX_RECOVERIES, is_stale, job_cancel, job_rerun_pass2, job_submit, jobs_recover_stale
-from jobs.stages import PASS_1
+from jobs.models import PassKind
+from jobs.stages import STAGES_BY_KIND
 from jobs.stages.base import StageContext
 from series.services import character_create
 from tests.factories import make_episode, make_user
@@ -115,7 +116,7 @@ def test_cancel_during_pass2_keeps_pass1_outputs(finished_job):
     job = job_rerun_pass2(actor=operator, job=finished_job, enqueue_task=False)
 
     def cancel_in_pass2(name, done, total):
-        if done >= len(PASS_1):  # pass 2 has begun: the cancel lands at its next stage boundary
+        if done >= len(STAGES_BY_KIND[PassKind.DUB]):  # pass 2 has begun: the cancel lands at its next stage boundary
             job_cancel(actor=operator, job=job)
 
     assert run_job(job.pk, on_stage=cancel_in_pass2) == JobState.SUCCEEDED
@@ -209,7 +210,7 @@ def test_a_job_whose_worker_keeps_dying_fails_with_the_reason(tmp_path):
 # --- nothing left running, whatever the exception ---------------------------------------------
 
 def _break_stage(monkeypatch, name: str, exc: BaseException):
-    stage = next(s for s in PASS_1 if s.name == name)
+    stage = next(s for s in STAGES_BY_KIND[PassKind.DUB] if s.name == name)
 
     def broken(self, ctx):
         raise exc
@@ -234,7 +235,7 @@ def test_an_unexpected_error_ends_errored_with_nothing_left_running(tmp_path, mo
 def test_a_stage_whose_result_cannot_be_recorded_is_not_left_running(tmp_path, monkeypatch):
     from jobs.stages import StageResult
 
-    stage = next(s for s in PASS_1 if s.name == "separate")
+    stage = next(s for s in STAGES_BY_KIND[PassKind.DUB] if s.name == "separate")
     monkeypatch.setattr(type(stage), "run", lambda self, ctx: StageResult(outputs={"bad": object()}))
     job = submit(make_episode(tmp_path))
     assert run_job(job.pk) == JobState.ERRORED

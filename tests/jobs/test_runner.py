@@ -115,7 +115,7 @@ def test_cancel_of_a_queued_job_is_immediate_and_the_runner_skips_it(tmp_path):
     assert not StageRun.objects.filter(job=job).exists()
 
 
-def test_cancel_of_a_running_job_stops_at_the_next_stage_boundary(tmp_path):
+def test_cancel_of_a_running_job_stops_at_the_next_stage_boundary(tmp_path, monkeypatch):
     job = submit(make_episode(tmp_path))
     operator = make_user("operator")
 
@@ -123,14 +123,13 @@ def test_cancel_of_a_running_job_stops_at_the_next_stage_boundary(tmp_path):
         # the request arrives while the job runs; the runner honours it before the next stage
         Job.objects.filter(pk=job.pk).update(cancel_requested=True)
 
-    from jobs.stages import PASS_1
+    from jobs.models import PassKind
+    from jobs.stages import STAGES_BY_KIND
     from jobs.stages.extract import ExtractStage
 
-    PASS_1.append(ExtractStage())  # a second stage so that there is a boundary to stop at
-    try:
-        state = run_job(job.pk, on_stage=on_stage)
-    finally:
-        PASS_1.pop()
+    # a second stage so that there is a boundary to stop at
+    monkeypatch.setitem(STAGES_BY_KIND, PassKind.DUB, [*STAGES_BY_KIND[PassKind.DUB], ExtractStage()])
+    state = run_job(job.pk, on_stage=on_stage)
     assert state == JobState.CANCELLED
     assert job_retry(actor=operator, job=job, enqueue_task=False).state == JobState.QUEUED
 

@@ -31,9 +31,9 @@ def refs(eval_dir, tmp_path_factory):
                  for k, v in built.items() if k in (FEMALE, MALE)}
 
 
-def _plan(refs, pass_number):
+def _plan(refs, clone: bool):
     folder, speakers = refs
-    return plan_voices(speakers=[FEMALE, MALE], characters={}, saved={}, refs=speakers, pass_number=pass_number,
+    return plan_voices(speakers=[FEMALE, MALE], characters={}, saved={}, refs=speakers, clone=clone,
                        language="en", local=lambda rel: folder / rel, talk_time={FEMALE: 10.0, MALE: 9.0})
 
 
@@ -45,7 +45,7 @@ def _similarity(embedder, ref_path, voice):
 
 def test_matched_preset_is_closer_than_pass_one_and_differs_by_gender(refs, monkeypatch, tmp_path):
     monkeypatch.setenv("MODELS_DIR", str(tmp_path))  # no cloning engine here: pass 2 must match presets
-    first, second = _plan(refs, 1), _plan(refs, 2)
+    first, second = _plan(refs, False), _plan(refs, True)
     embedder = embedding_registry().select().engine
     probes = {}
     for speaker in (FEMALE, MALE):

@@ -79,3 +79,35 @@ def test_cli(tmp_path, capsys):
     assert "-23.0 LUFS" in capsys.readouterr().out
     assert main(["loudness", str(tmp_path / "missing.wav")]) == 1
     assert capsys.readouterr().err.startswith("error:")
+
+
+def test_short_term_loudness_follows_the_signal(tmp_path):
+    import subprocess
+
+    from media.loudness import short_term
+
+    path = tmp_path / "steps.wav"
+    # 4 s quiet tone then 4 s loud tone: the curve rises by about the 20 dB step
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=4", "-f", "lavfi", "-i",
+                    "sine=f=440:d=4", "-filter_complex", "[0]volume=0.03[a];[1]volume=0.3[b];[a][b]concat=n=2:v=0:a=1",
+                    str(path)], check=True, timeout=60)
+    curve = short_term(path, step=0.5)
+    assert 14 <= len(curve) <= 17 and curve[0][0] < 0.6
+    early = [v for t, v in curve if 3.0 <= t <= 4.0]
+    late = [v for t, v in curve if t >= 7.0]
+    assert early and late and 17 < (sum(late) / len(late)) - (sum(early) / len(early)) < 23
+
+
+def test_profile_gives_the_curve_and_the_whole_files_figures(tmp_path):
+    import subprocess
+
+    from media.loudness import measure, profile
+
+    path = tmp_path / "tone.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=5", "-af", "volume=0.1", str(path)],
+                   check=True, timeout=60)
+    curve, figures = profile(path)
+    alone = measure(path)
+    assert len(curve) in (5, 6)
+    assert abs(figures.integrated_lufs - alone.integrated_lufs) < 0.05
+    assert abs(figures.true_peak_dbtp - alone.true_peak_dbtp) < 0.05 and figures.lra == alone.lra

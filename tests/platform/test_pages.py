@@ -76,7 +76,8 @@ def test_job_page_shows_stages_events_players_timeline_and_downloads(tmp_path):
     assert "Cancel" not in page and "Retry" not in page and "Rerun pass 2" not in page  # viewer, finished job
     assert f"/media/jobs/{job.pk}/pass1/dub.mkv" in page and "Dub (MP4)" in page
     assert f'<audio controls preload="none" src="/media/jobs/{job.pk}/audio_stereo.wav">' in page
-    assert f"/jobs/{job.pk}/diarization.svg" in page
+    # who speaks when: QC's picture (source above, dub below) once QC ran, else the diarization alone
+    assert f"/jobs/{job.pk}/qc/who.svg" in page or f"/jobs/{job.pk}/diarization.svg" in page
     svg = viewer.get(f"/jobs/{job.pk}/diarization.svg")
     assert svg.status_code == 200 and svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
     media_url = f"/media/jobs/{job.pk}/pass1/dub.mkv"

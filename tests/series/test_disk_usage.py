@@ -7,10 +7,10 @@ import pytest
 from django.template.defaultfilters import filesizeformat
 from django.test import Client
 
-from jobs.models import JobState
+from jobs.models import JobState, PassKind
 from jobs.runner import run_job
 from jobs.services import job_submit
-from jobs.stages import JobFailure
+from jobs.stages import STAGES_BY_KIND, JobFailure
 from jobs.stages.extract import ExtractStage
 from jobs.stages.separate import SeparateStage
 from media.audio import save
@@ -29,7 +29,7 @@ def fill(tmp_path, monkeypatch, slug: str):
     series = make_series(slug=slug)
     operator = make_user("operator")
     with monkeypatch.context() as m:
-        m.setattr("jobs.stages.PASS_1", [ExtractStage()])
+        m.setitem(STAGES_BY_KIND, PassKind.DUB, [ExtractStage()])
         ok = job_submit(actor=operator, episode=make_episode(tmp_path, series), mode="low", two_pass=False,
                         enqueue_task=False)
         assert run_job(ok.pk) == JobState.SUCCEEDED

@@ -1,0 +1,94 @@
+"""The engines QC listens with: the fast ASR model for the round trip, the speaker-embedding
+engine for voices, and each character's voice reference (the probe sentence in the voice the
+character speaks with, so episodes compare against the same reference: that is what makes
+voice drift measurable). Each engine that is missing turns its check off and says why."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from media import modelpaths
+from media.asr import transcribe
+from media.embeddings import registry as embedding_registry
+from media.qc import MIN_VOICE_SECONDS, Thresholds
+from media.tts import VoiceSpec
+from media.voice_match import probe_embedding
+
+from .mix import TARGET_LUFS
+
+__all__ = ["QcEngines", "thresholds_from_settings", "CEILING_DBTP"]
+
+CEILING_DBTP = -1.0
+
+
+def thresholds_from_settings() -> Thresholds:
+    """Defaults in media.qc.Thresholds; each can be set with DUBSITE_QC_<NAME> (e.g. DUBSITE_QC_WER=0.3)."""
+    base = Thresholds()
+    values = {}
+    for name in base.as_dict():
+        raw = os.environ.get(f"DUBSITE_QC_{name.upper()}")
+        if raw:
+            values[name] = float(raw)
+    return Thresholds(**{**base.as_dict(), **values})
+
+
+class QcEngines:
+    target_lufs, ceiling_dbtp = TARGET_LUFS, CEILING_DBTP
+
+    def __init__(self, ctx, *, language: str):
+        self.ctx, self.language = ctx, language
+        self.notes: dict[str, str] = {}
+        self.asr_model = modelpaths.BUNDLED_WHISPER
+        if language != "en" and self.asr_model.endswith(".en"):
+            self.asr_model = ctx.settings.asr_model if ctx.settings else self.asr_model
+        self._embedder = None
+        try:
+            self._embedder = embedding_registry().select().engine
+        except Exception as exc:  # noqa: BLE001 - no engine: the voice check is off, and the report says why
+            self.notes["voice"] = f"off: {exc}"
+        identify = ctx.outputs.get("identify", {}).get("speakers", {})
+        self._characters = {label: info.get("code", "") for label, info in identify.items()}
+
+    def character_of(self, label: str) -> str:
+        return self._characters.get(label, "")
+
+    def transcribe(self, samples: np.ndarray, rate: int) -> str:
+        try:
+            result = transcribe(samples, sample_rate=rate, model=self.asr_model, language=self.language,
+                                word_timestamps=False, vad_filter=False, beam_size=1)
+        except Exception as exc:  # noqa: BLE001 - an unusable model (e.g. English-only for another language)
+            self.notes.setdefault("round_trip", f"off: {exc}")
+            return ""
+        return result.text
+
+    def embed(self, samples: np.ndarray, rate: int) -> np.ndarray | None:
+        if self._embedder is None or len(samples) < MIN_VOICE_SECONDS * rate:
+            return None
+        try:
+            return self._embedder.embed(samples, rate).vector
+        except Exception:  # noqa: BLE001 - silent or too short after trimming: no figure for this line
+            return None
+
+    def references(self, rows) -> dict[str, np.ndarray]:
+        """Per character: the embedding of the probe sentence in the voice its lines use."""
+        if self._embedder is None:
+            return {}
+        out: dict[str, np.ndarray] = {}
+        for seg in rows:
+            code = seg.character.code if seg.character_id else (seg.diar_label or "?")
+            plan = seg.voice_plan or {}
+            voice = plan.get("voice")
+            if code in out or not voice:
+                continue
+            if plan.get("clone"):  # the preset key is not what a clone sounds like
+                self.notes.setdefault("voice", f"{code} speaks with a cloned voice: no preset reference to compare")
+                continue
+            try:
+                out[code] = probe_embedding(VoiceSpec.parse(voice), self.language, self._embedder)
+            except Exception as exc:  # noqa: BLE001 - a cloned voice has no preset to probe
+                self.notes.setdefault("voice", f"no reference for {code}: {exc}")
+        return out
+
+    def described(self) -> dict:
+        return {"round_trip": self.asr_model, "voice": getattr(self._embedder, "name", None), "notes": self.notes}
