@@ -109,6 +109,15 @@ def _db(x: float) -> float:
     return 20 * math.log10(max(x, 1e-9))
 
 
+def _heard_audio(line: LineSpec, dialogue: np.ndarray, rate: int, clips) -> tuple[np.ndarray, np.ndarray]:
+    """(the line's slice of the dialogue track, what is listened to: its own clip when there is one)."""
+    begin = line.dub_start if line.dub_start is not None else line.start
+    finish = line.dub_end if line.dub_end is not None else line.end
+    clip = _slice(dialogue, rate, begin, finish)
+    alone = (clips or {}).get(line.index)
+    return clip, (alone if alone is not None and len(alone) else clip)
+
+
 def _slice(samples: np.ndarray, rate: int, start: float, end: float) -> np.ndarray:
     a, b = max(int(start * rate), 0), min(int(math.ceil(end * rate)), len(samples))
     return samples[a:b] if b > a else samples[:0]
@@ -118,29 +127,43 @@ def check_lines(lines: Sequence[LineSpec], *, dialogue: np.ndarray, rate: int, m
                 mix_rate: int | None = None, transcribe: Callable[[np.ndarray, int], str] | None = None,
                 embed: Callable[[np.ndarray, int], np.ndarray | None] | None = None,
                 refs: dict[str, np.ndarray] | None = None, thresholds: Thresholds = Thresholds(),
-                clips: dict[int, np.ndarray] | None = None) -> list[LineQc]:
+                clips: dict[int, np.ndarray] | None = None,
+                transcribe_many: Callable[[list[np.ndarray], int], list[str | None]] | None = None) -> list[LineQc]:
     """`dialogue`: the dub's dialogue track (mono); `mix`: the final mix (for clipping);
     `clips`: each line's own fitted clip (mono, `rate`) by index, heard instead of its slice of the
     track when given: where lines overlap, a slice holds two voices and neither check is fair;
     `transcribe(samples, rate) → text` and `embed(samples, rate) → unit vector | None` are the
-    engines (None: that check is skipped); `refs`: unit vectors per character code."""
+    engines (None: that check is skipped); `transcribe_many(list of samples, rate) → texts`, when
+    given, hears all lines in one go (media.roundtrip) instead of `transcribe` line by line (None
+    for a line: it could not be heard, so it gets no WER rather than a failure);
+    `refs`: unit vectors per character code."""
     t = thresholds
     ordered = sorted(lines, key=lambda ln: ln.start)
     peaks = None if mix is None or not mix_rate else (np.abs(mix) if mix.ndim == 1 else np.abs(mix).max(axis=1))
+    audios = [_heard_audio(line, dialogue, rate, clips) for line in ordered]
+    batch = None
+    if transcribe_many is not None:
+        spoken = [k for k, line in enumerate(ordered) if line.text.strip()]
+        texts = transcribe_many([audios[k][1] for k in spoken], rate)
+        batch = dict(zip(spoken, texts))
     out: list[LineQc] = []
     for i, line in enumerate(ordered):
         q = LineQc(line.index, line.character, speed=round(line.speed, 3), overrun=line.overrun)
         begin = line.dub_start if line.dub_start is not None else line.start
         finish = line.dub_end if line.dub_end is not None else line.end
-        clip = _slice(dialogue, rate, begin, finish)
-        alone = (clips or {}).get(line.index)
-        heard_audio = alone if alone is not None and len(alone) else clip
+        clip, heard_audio = audios[i]
         q.offset = round(abs(begin - line.start), 3)
         if i + 1 < len(ordered):
             nxt = ordered[i + 1]
             q.overlap_next = round(max(0.0, finish - (nxt.dub_start if nxt.dub_start is not None else nxt.start)), 3)
-        if transcribe is not None and line.text.strip():
-            q.heard = transcribe(heard_audio, rate) if len(heard_audio) else ""
+        heard = None
+        if line.text.strip():
+            if batch is not None:
+                heard = batch.get(i)
+            elif transcribe is not None:
+                heard = transcribe(heard_audio, rate) if len(heard_audio) else ""
+        if heard is not None:
+            q.heard = heard
             q.wer = round(wer(line.text, q.heard), 4)
             q.missing, q.extra = words_missing_extra(line.text, q.heard)
             if q.wer > t.wer:

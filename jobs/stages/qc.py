@@ -57,7 +57,7 @@ class QcStage:
                 if name:
                     clips[seg.index] = load(fetch_clip(ctx.workspace, name), mono=True, sample_rate=RATE).samples
         lines = check_lines(specs, dialogue=dialogue, rate=RATE, mix=mix_audio, mix_rate=RATE,
-                            transcribe=engines.transcribe, embed=engines.embed, refs=refs, thresholds=thresholds,
+                            transcribe_many=engines.transcribe_many, embed=engines.embed, refs=refs, thresholds=thresholds,
                             clips=clips)
         mix_path = ctx.local(ctx.out("mix")["mix"])
         loud = dict(ctx.out("mix")["loudness"])

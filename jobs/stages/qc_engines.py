@@ -12,6 +12,7 @@ from media import modelpaths
 from media.asr import transcribe
 from media.embeddings import registry as embedding_registry
 from media.qc import MIN_VOICE_SECONDS, Thresholds
+from media.roundtrip import transcribe_lines
 from media.tts import VoiceSpec
 from media.voice_match import probe_embedding
 
@@ -53,14 +54,27 @@ class QcEngines:
     def character_of(self, label: str) -> str:
         return self._characters.get(label, "")
 
-    def transcribe(self, samples: np.ndarray, rate: int) -> str:
+    def transcribe(self, samples: np.ndarray, rate: int) -> str | None:
         try:
             result = transcribe(samples, sample_rate=rate, model=self.asr_model, language=self.language,
                                 word_timestamps=False, vad_filter=False, beam_size=1)
         except Exception as exc:  # noqa: BLE001 - an unusable model (e.g. English-only for another language)
             self.notes.setdefault("round_trip", f"off: {exc}")
-            return ""
+            return None
         return result.text
+
+    def transcribe_many(self, clips: list[np.ndarray], rate: int) -> list[str | None]:
+        """Every line's text in a few ASR calls (media.roundtrip packs them into ≤ 28 s chunks)."""
+        def words_of(samples: np.ndarray, sample_rate: int):
+            try:
+                result = transcribe(samples, sample_rate=sample_rate, model=self.asr_model, language=self.language,
+                                    word_timestamps=True, vad_filter=False, beam_size=1)
+            except Exception as exc:  # noqa: BLE001 - an unusable model (e.g. English-only for another language)
+                self.notes.setdefault("round_trip", f"off: {exc}")
+                return None
+            return [(w.start, w.end, w.text) for seg in result.segments for w in seg.words]
+
+        return transcribe_lines(clips, rate, words_of)
 
     def embed(self, samples: np.ndarray, rate: int) -> np.ndarray | None:
         if self._embedder is None or len(samples) < MIN_VOICE_SECONDS * rate:
