@@ -1,12 +1,15 @@
 """The engines QC listens with: the fast ASR model for the round trip, the speaker-embedding
-engine for voices, and each character's voice reference (the probe sentence in the voice the
-character speaks with, so episodes compare against the same reference: that is what makes
-voice drift measurable). Each engine that is missing turns its check off and says why."""
+engine for voices, and each character's voice reference: for a preset voice, the probe sentence
+in that voice (so episodes compare against the same reference: that is what makes voice drift
+measurable); for a cloned voice, the person's own reference recording the clone was made from.
+Each engine that is missing turns its check off and says why."""
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
+import soundfile as sf
 
 from media import modelpaths
 from media.asr import transcribe
@@ -15,6 +18,8 @@ from media.qc import MIN_VOICE_SECONDS, Thresholds
 from media.roundtrip import transcribe_lines
 from media.tts import VoiceSpec
 from media.voice_match import probe_embedding
+from voices.crypto import EncryptionUnavailable, InvalidToken
+from voices.jobrefs import job_ref_bytes
 
 from .mix import TARGET_LUFS
 
@@ -95,14 +100,30 @@ class QcEngines:
             voice = plan.get("voice")
             if code in out or not voice:
                 continue
-            if plan.get("clone"):  # the preset key is not what a clone sounds like
-                self.notes.setdefault("voice", f"{code} speaks with a cloned voice: no preset reference to compare")
-                continue
             try:
-                out[code] = probe_embedding(VoiceSpec.parse(voice), self.language, self._embedder)
-            except Exception as exc:  # noqa: BLE001 - a cloned voice has no preset to probe
+                if plan.get("clone"):  # a clone should sound like the person it was cloned from
+                    vec = self._ref_embedding(plan.get("ref") or "")
+                    if vec is None:
+                        self.notes.setdefault("voice", f"{code} speaks with a cloned voice whose reference is unreadable")
+                        continue
+                    out[code] = vec
+                else:
+                    out[code] = probe_embedding(VoiceSpec.parse(voice), self.language, self._embedder)
+            except Exception as exc:  # noqa: BLE001 - an engine error on one reference leaves the others
                 self.notes.setdefault("voice", f"no reference for {code}: {exc}")
         return out
+
+    def _ref_embedding(self, rel: str) -> np.ndarray | None:
+        """The embedding of the job's (encrypted) reference of a cloned character, decrypted in
+        memory only: voice data never lands on disk in plaintext for a QC figure."""
+        if not rel:
+            return None
+        try:
+            data = job_ref_bytes(self.ctx.workspace, rel)
+        except (EncryptionUnavailable, InvalidToken, FileNotFoundError):
+            return None
+        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+        return self.embed(samples.mean(axis=1), rate)
 
     def described(self) -> dict:
         return {"round_trip": self.asr_model, "voice": getattr(self._embedder, "name", None), "notes": self.notes}
