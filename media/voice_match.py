@@ -13,6 +13,7 @@ import numpy as np
 
 from scipy.optimize import linear_sum_assignment
 
+from . import probe_cache
 from .cache import models
 from .embeddings import Embedding, cosine, registry as embedding_registry
 from .prosody import median_f0, semitones_between
@@ -40,12 +41,37 @@ def _probe(voice: VoiceSpec, language: str) -> tuple[np.ndarray, int]:
     return models.get(f"voice-probe:{language}:{voice.key}", make, size=lambda v: v[0].nbytes)
 
 
+def _figures(voice: VoiceSpec, language: str, embedder, *, shifted_from: VoiceSpec | None = None
+             ) -> tuple[Embedding, float | None]:
+    """(embedding, median F0) of the probe sentence in `voice`: from memory, else from the disk
+    cache (media.probe_cache), else spoken and embedded once. `shifted_from`: the voice is that
+    base voice's probe pitch-shifted by `voice.pitch_semitones` (how a match candidate sounds),
+    not the engine speaking with the shift itself."""
+    how = "shift" if shifted_from is not None else "engine"
+
+    def make():
+        key = dict(voice_key=voice.key, engine=voice.engine, language=language, embedder=embedder.name,
+                   model_id=embedder.model_id, text=PROBE_TEXT, how=how)
+        hit = probe_cache.load(**key)
+        if hit is not None:
+            return hit[0], (hit[1] or None)
+        if shifted_from is None:
+            samples, rate = _probe(voice, language)  # the engines apply the voice's pitch shift themselves
+        else:
+            samples, rate = _probe(shifted_from, language)
+            samples = shift_pitch(samples, rate, voice.pitch_semitones)
+        emb, f0 = embedder.embed(samples, rate), median_f0(samples, rate)
+        probe_cache.store(emb, f0 or 0.0, **key)
+        return emb, f0
+
+    return models.get(f"voice-fig:{how}:{embedder.name}:{language}:{voice.key}", make,
+                      size=lambda v: v[0].vector.nbytes)
+
+
 def probe_embedding(voice: VoiceSpec, language: str, embedder) -> np.ndarray:
-    """The unit embedding of the probe sentence spoken in `voice` (cached per process): a voice's
-    fixed reference, the same in every episode."""
-    samples, rate = _probe(voice, language)  # the engines apply the voice's pitch shift themselves
-    return models.get(f"voice-emb:{embedder.name}:{language}:{voice.key}", lambda: embedder.embed(samples, rate),
-                      size=lambda e: e.vector.nbytes).vector
+    """The unit embedding of the probe sentence spoken in `voice` (cached in memory and on disk):
+    a voice's fixed reference, the same in every episode."""
+    return _figures(voice, language, embedder)[0].vector
 
 
 def _scores(ref: np.ndarray, sample_rate: int, embedder, language: str, base: Sequence[VoiceSpec]):
@@ -54,15 +80,12 @@ def _scores(ref: np.ndarray, sample_rate: int, embedder, language: str, base: Se
     ref_f0 = median_f0(ref, sample_rate)
     scored: list[tuple[float, VoiceSpec]] = []
     for voice in base:
-        samples, rate = _probe(voice, language)
-        variants = [(voice, samples)]
-        shift = float(np.clip(semitones_between(median_f0(samples, rate), ref_f0), -MAX_SHIFT, MAX_SHIFT))
+        emb, f0 = _figures(voice, language, embedder)
+        scored.append((cosine(ref_emb, emb), voice))
+        shift = round(float(np.clip(semitones_between(f0, ref_f0), -MAX_SHIFT, MAX_SHIFT)), 1)
         if abs(shift) >= 1.0:
-            variants.append((voice.with_(pitch_semitones=round(shift, 1)), shift_pitch(samples, rate, shift)))
-        for spec, audio in variants:
-            emb = models.get(f"voice-emb:{embedder.name}:{language}:{spec.key}", lambda a=audio: embedder.embed(a, rate),
-                             size=lambda e: e.vector.nbytes)
-            scored.append((cosine(ref_emb, emb), spec))
+            spec = voice.with_(pitch_semitones=shift)
+            scored.append((cosine(ref_emb, _figures(spec, language, embedder, shifted_from=voice)[0]), spec))
     if not scored:
         raise ValueError("no preset voices to match against")
     scored.sort(key=lambda s: -s[0])

@@ -53,3 +53,10 @@ def isolated_storage(settings, tmp_path):
 def files_under(*roots: Path) -> dict[str, int]:
     """Every file under the folders, with its size (what a user's disk holds)."""
     return {str(p): p.stat().st_size for root in roots for p in sorted(Path(root).rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(autouse=True)
+def _own_probe_cache(monkeypatch, tmp_path_factory):
+    """Each test its own voice-probe disk cache: a test that fakes an engine never leaves fake
+    figures under a real voice's key for the next one."""
+    monkeypatch.setenv("MEDIA_CACHE_DIR", str(tmp_path_factory.mktemp("probe-cache")))
