@@ -5,12 +5,12 @@ bin the speech holds.
 - dialogue = the enhanced speech of the mid channel (L+R)/2, on both sides: dialogue is centred.
 - background = STFT(mix) * M per channel, M = clip(1 - alpha * R, 0, 1), where R is the ratio of
   enhanced-speech power to mix power in a bin, spread to the neighbouring bin and frame each
-  side (max over 3 x 3: 16 Hz and 16 ms each way). alpha = 10^(-local_snr_db/10): a bin where the speech is at most `local_snr_db`
-  (-6 dB, the local criterion of the ideal binary mask) under the rest leaves the bed, bins
-  below it keep the bed in proportion. The spread covers what the enhanced speech under-reports
-  next to strong bins: a window's leakage into the next bin, and onsets the causal model is
-  late to (its lookahead is 2 frames of 10 ms). A wider spread (3 x 9) took the speech left in
-  the background of the composite episode only 1 dB lower but cost the bed 0.5-3 dB of SI-SDR.
+  side (max over 3 x 3: 16 Hz and 16 ms each way). alpha = 10^(-local_snr_db/10) = 4: a bin
+  leaves the bed once the enhanced speech holds a quarter of the mix's power there (-6 dB, the
+  usual local criterion of the ideal binary mask); below that the bed keeps it in proportion. The spread covers what the enhanced speech under-reports next to strong bins: a
+  window's leakage into the next bin, and onsets the causal model is late to (its lookahead is
+  2 frames of 10 ms). A wider spread (3 x 9) took the speech left in the background of the
+  composite episode only 1 dB lower but cost the bed 0.5-3 dB of SI-SDR.
   Plain subtraction (mix - speech) leaves the speech intelligible in the background: the model
   also removes the recording's noise and reverberation with the bed, and its speech is never
   phase-exact, so the difference keeps a speech-shaped residue.

@@ -56,7 +56,8 @@ def test_separation_on_composite(episode, tmp_path):
         assert result.engine == name
         dialogue, background = mono16(result.dialogue), mono16(result.background)
         heard = words(asr, background)
-        stem_wer = {text: metrics.wer(text, words(asr, dialogue, (max(s - 0.5, 0), e + 0.5))) for s, e, text in ep.texts}
+        stem_wer = {text: metrics.wer(text, words(asr, dialogue, (max(s - 0.5, 0), e + 0.5)))
+                    for s, e, text in ep.texts}
         f = figures[name] = {
             "dialogue": si_sdr(dialogue, speech), "background": si_sdr(background, bed),
             "leak": leakage_db(background, speech, RATE),
