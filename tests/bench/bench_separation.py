@@ -42,9 +42,29 @@ def build(work: Path, repeats: int) -> Path:
     return work / "episode48.wav"
 
 
+def _reset_peak() -> None:
+    """Linux keeps the peak RSS across exec, so a child would report its parent's (the episode
+    it built); clear_refs 5 resets it to this process's own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(engine: str, src: str, out: str) -> dict:
     from media.separation import registry
 
+    _reset_peak()
     eng = registry().get(engine)
     ok, reason = eng.availability()
     if not ok:
@@ -53,7 +73,7 @@ def child(engine: str, src: str, out: str) -> dict:
     t0, c0 = time.perf_counter(), cpu_now()
     result = eng.separate(src, out)
     wall, cpu = time.perf_counter() - t0, cpu_now() - c0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # this process (ffmpeg runs beside it)
+    peak_mb = _peak_mb()  # this process (ffmpeg runs beside it)
     return {"audio_s": result.duration, "wall_s": wall, "cpu_s": cpu, "peak_mb": peak_mb}
 
 
