@@ -1,7 +1,7 @@
-"""separate: dialogue and background stems (demucs when installed, else a flagged fallback)."""
+"""separate: dialogue and background stems (demucs when installed, else DeepFilterNet3, else a flagged fallback)."""
 from __future__ import annotations
 
-from media import ffmpeg, modelpaths
+from media import deepfilter, ffmpeg, modelpaths
 from media.separation import separate
 
 from .base import StageContext, StageResult
@@ -14,7 +14,9 @@ class SeparateStage:
     def fingerprint(self, ctx: StageContext) -> str:
         demucs, _ = modelpaths.demucs_repo()
         weights = sorted(p.name for p in demucs.glob("*.th")) if demucs else []
-        return ctx.fingerprint_of(self, ["extract"], preference=ctx.settings.separation, demucs=weights)
+        # which engine can run decides the stems: demucs' weights, DeepFilterNet's version (or its absence)
+        return ctx.fingerprint_of(self, ["extract"], preference=ctx.settings.separation, demucs=weights,
+                                  deepfilternet=deepfilter.availability()[1])
 
     def run(self, ctx: StageContext) -> StageResult:
         stereo = ctx.local(ctx.out("extract")["audio_stereo"])
