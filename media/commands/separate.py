@@ -2,13 +2,13 @@ import json
 
 from .. import separation
 
-HELP = "Split a file into dialogue and background stems (demucs, or a flagged fallback)."
+HELP = "Split a file into dialogue and background stems (demucs, DeepFilterNet3, or a flagged fallback)."
 
 
 def add_arguments(p):
     p.add_argument("file")
     p.add_argument("--out", required=True, help="folder for dialogue.wav and background.wav")
-    p.add_argument("--engine", choices=["demucs", "passthrough"], help="try this engine first")
+    p.add_argument("--engine", choices=["demucs", "deepfilternet", "passthrough"], help="try this engine first")
     p.add_argument("--model", default=separation.DEFAULT_MODEL, help="demucs model name in MODELS_DIR/demucs")
 
 
