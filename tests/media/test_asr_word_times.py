@@ -1,0 +1,106 @@
+"""Word times that lose no words: every eval recording with a known text, transcribed three ways
+(plain decode without word times; faster-whisper's word_timestamps=True; our decode-then-align
+default), with WER, speed and word-time agreement printed (`make eval`, or pytest -s)."""
+from __future__ import annotations
+
+import time
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from media import asr
+from media.errors import MediaError
+from media.metrics import normalize_text, wer
+from tests.composite import JFK, LEFT, RIGHT, build_composite
+
+MODES = {"whisper": dict(word_times="whisper"), "plain": dict(word_timestamps=False),
+         "aligned": dict(word_times="aligned")}
+EPSILON = 0.02  # WER slack: one word in 50
+
+
+def _recordings(eval_dir: Path, out: Path):
+    """(name, path, channel, [(start, end, reference text)]) for every eval recording with a text."""
+    composite = build_composite(eval_dir, out / "composite")
+    return [("jfk.flac", eval_dir / "jfk.flac", None, [(0.0, 1e9, JFK)]),
+            ("stereo left", eval_dir / "stereo_diarization.wav", 0, [(0.0, 1e9, LEFT)]),
+            ("stereo right", eval_dir / "stereo_diarization.wav", 1, [(0.0, 1e9, RIGHT)]),
+            ("composite (jfk, left, right)", composite.mix, None, composite.texts)]
+
+
+def _heard(transcript: asr.Transcript, start: float, end: float) -> str:
+    """The segments whose middle falls in a known text's span (the same rule for every mode)."""
+    return " ".join(s.text for s in transcript.segments if start - 0.5 <= (s.start + s.end) / 2 <= end + 0.5)
+
+
+@pytest.fixture(scope="module")
+def runs(eval_dir, tmp_path_factory):
+    results = []
+    for name, path, channel, texts in _recordings(eval_dir, tmp_path_factory.mktemp("asr_words")):
+        row = {"name": name, "texts": texts}
+        for mode, options in MODES.items():
+            began = time.perf_counter()
+            transcript = asr.transcribe(path, channel=channel, **options)
+            row[mode] = transcript
+            row[f"{mode} s"] = time.perf_counter() - began
+            row[f"{mode} wer"] = [wer(text, _heard(transcript, s, e)) for s, e, text in texts]
+        results.append(row)
+    print("\nASR WER per known text (tiny.en, beam 5, VAD), seconds per run")
+    print(f"{'recording':30s} {'with word timestamps':>22s} {'without':>10s} {'decode+align':>13s}   seconds w / wo / align")
+    for row in results:
+        for i, (_, _, text) in enumerate(row["texts"]):
+            label = row["name"] if len(row["texts"]) == 1 else f"{row['name']}: {text[:18]}…"
+            print(f"{label:30s} {row['whisper wer'][i]:22.3f} {row['plain wer'][i]:10.3f} {row['aligned wer'][i]:13.3f}"
+                  f"   {row['whisper s']:.1f} / {row['plain s']:.1f} / {row['aligned s']:.1f}")
+    return results
+
+
+def test_no_recording_loses_words_to_word_times(runs):
+    for row in runs:
+        for i, (_, _, text) in enumerate(row["texts"]):
+            assert row["aligned wer"][i] <= row["plain wer"][i] + EPSILON, (row["name"], text, row["aligned"].text)
+            assert row["aligned wer"][i] <= 0.15, (row["name"], row["aligned"].text)
+
+
+def test_words_are_monotonic_inside_their_segment_and_spell_it(runs):
+    for row in runs:
+        transcript = row["aligned"]
+        assert transcript.segments, row["name"]
+        for seg in transcript.segments:
+            assert seg.words, (row["name"], seg.text)
+            starts = [w.start for w in seg.words]
+            assert starts == sorted(starts), (row["name"], seg.text)
+            assert all(seg.start - 1e-6 <= w.start <= w.end <= seg.end + 1e-6 for w in seg.words), (row["name"], seg)
+            # the words are the segment's text, nothing added or left out
+            assert normalize_text(" ".join(w.text for w in seg.words)) == normalize_text(seg.text)
+        # the same text as the plain decode, segment by segment
+        assert [s.text for s in transcript.segments] == [s.text for s in row["plain"].segments], row["name"]
+
+
+def test_word_times_agree_with_whispers_own(runs):
+    """Where both methods heard the same words, the aligned start times are close to
+    word_timestamps=True's (same aligner; only the windows and segment clamping differ)."""
+    print("\nword starts, decode+align vs word_timestamps=True (words both heard)")
+    for row in runs:
+        ours = [w for s in row["aligned"].segments for w in s.words]
+        theirs = [w for s in row["whisper"].segments for w in s.words]
+        a, b = [normalize_text(w.text) for w in ours], [normalize_text(w.text) for w in theirs]
+        pairs = [(ours[m.a + k], theirs[m.b + k]) for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+                 for k in range(m.size)]
+        gaps = np.array([abs(x.start - y.start) for x, y in pairs])
+        zero = sum(w.end - w.start < 0.02 for w in ours) / max(len(ours), 1)
+        zero_w = sum(w.end - w.start < 0.02 for w in theirs) / max(len(theirs), 1)
+        print(f"{row['name']:30s} matched {len(pairs)}/{len(ours)} words, mean |Δstart| {gaps.mean():.3f} s, "
+              f"median {np.median(gaps):.3f} s, max {gaps.max():.3f} s; zero-length words {zero:.0%} (whisper {zero_w:.0%})")
+        assert len(pairs) >= 0.8 * len(ours)
+        assert np.median(gaps) <= 0.1 and gaps.mean() <= 0.3
+
+
+def test_method_is_selectable(monkeypatch, eval_dir):
+    monkeypatch.delenv("DUBSITE_ASR_WORD_TIMES", raising=False)
+    assert asr.word_times_method() == "aligned"
+    monkeypatch.setenv("DUBSITE_ASR_WORD_TIMES", "whisper")
+    assert asr.word_times_method() == "whisper" and asr.word_times_method("aligned") == "aligned"
+    with pytest.raises(MediaError, match="word_times must be one of"):
+        asr.transcribe(eval_dir / "jfk.flac", word_times="dtw")
