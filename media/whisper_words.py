@@ -9,8 +9,11 @@ are then placed by the library's own cross-attention DTW (`add_word_timestamps` 
 the same code `word_timestamps=True` runs) on each decoded window's tokens. The text can therefore
 not lose a word to alignment, and the word times come from the same aligner.
 
-The cost is one more encoder pass per 30 s window (the decode does not hand its encoder output
-out) on top of the alignment itself, which `word_timestamps=True` pays too.
+The decode's own encoder output of each window is reused for the alignment (faster-whisper does
+not hand it out, so the decode runs on a view of the model that keeps it); where that is not
+possible the window is encoded again. The cost over a plain decode is then the alignment itself,
+which `word_timestamps=True` pays too. faster-whisper is pinned (pyproject) because this leans on
+its `transcribe`/`generate_segments`/`add_word_timestamps` internals.
 """
 from __future__ import annotations
 
@@ -33,16 +36,45 @@ def _speech_only(samples: np.ndarray):
     return np.concatenate(pieces, axis=0).astype(np.float32, copy=False), chunks
 
 
-def _windows(segments: Iterable) -> Iterator[list]:
-    """Consecutive decoded segments grouped by the 30 s window (`seek`) they were decoded in."""
+class _KeepsEncoderOutput:
+    """The model, with `transcribe` and `generate_segments` running on this view so that the
+    decode's `self.encode` calls land here and the latest window's encoder output is kept.
+    Everything else is the model's own (shared, unchanged: other threads may use it)."""
+
+    def __init__(self, model):
+        self._model = model
+        self.latest = None
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def encode(self, features):
+        self.latest = self._model.encode(features)
+        return self.latest
+
+    def transcribe(self, *args, **kwargs):
+        return type(self._model).transcribe(self, *args, **kwargs)
+
+    def generate_segments(self, *args, **kwargs):
+        return type(self._model).generate_segments(self, *args, **kwargs)
+
+
+def _windows(segments: Iterable, keeper: _KeepsEncoderOutput) -> Iterator[tuple[list, object]]:
+    """Consecutive decoded segments grouped by the 30 s window (`seek`) they were decoded in,
+    with that window's encoder output. The generator decodes lazily and yields a window's
+    segments before it encodes the next window, so at a window's first segment the latest
+    encoder output is that window's."""
     group: list = []
-    for seg in segments:  # the generator decodes lazily: keep it lazy for progress
+    encoded = None
+    for seg in segments:  # keep it lazy: progress follows the decode
         if group and seg.seek != group[0].seek:
-            yield group
+            yield group, encoded
             group = []
+        if not group:
+            encoded, keeper.latest = keeper.latest, None
         group.append(seg)
     if group:
-        yield group
+        yield group, encoded
 
 
 def decode_then_align(model, samples: np.ndarray, *, vad_filter: bool = True,
@@ -50,8 +82,8 @@ def decode_then_align(model, samples: np.ndarray, *, vad_filter: bool = True,
     """`model.transcribe(samples, word_timestamps=False, **decode_options)`, then word times for
     its segments. Returns (segments with `.words`, info) like `model.transcribe` with words.
 
-    Segment text and times stay those of the plain decode; words are kept inside their segment
-    (the aligner may stretch an edge word past it by a fraction of a second)."""
+    Segment text is the plain decode's; a segment's times are its words' span (as with
+    word_timestamps=True, whose segment times after the VAD filter come from the words too)."""
     from faster_whisper.audio import pad_or_trim
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import Word, restore_speech_timestamps
@@ -60,7 +92,8 @@ def decode_then_align(model, samples: np.ndarray, *, vad_filter: bool = True,
     audio = samples
     if vad_filter:
         audio, chunks = _speech_only(samples)
-    decoded, info = model.transcribe(audio, vad_filter=False, word_timestamps=False, **decode_options)
+    keeper = _KeepsEncoderOutput(model)
+    decoded, info = keeper.transcribe(audio, vad_filter=False, word_timestamps=False, **decode_options)
     options = info.transcription_options
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task=decode_options.get("task", "transcribe"),
                           language=info.language)
@@ -70,41 +103,23 @@ def decode_then_align(model, samples: np.ndarray, *, vad_filter: bool = True,
     total = len(samples) / SAMPLE_RATE
     last_speech = 0.0
     out = []
-    for window in _windows(decoded):
+    for window, encoded in _windows(decoded, keeper):
         seek = window[0].seek
         size = min(full, content_frames - seek)
-        encoded = model.encode(pad_or_trim(features[:, seek: seek + size]))
+        if encoded is None:  # not seen (a faster-whisper that encodes elsewhere): encode again
+            encoded = model.encode(pad_or_trim(features[:, seek: seek + size]))
         parts = [dict(seek=seek, start=s.start, end=s.end, tokens=list(s.tokens)) for s in window]
         last_speech = model.add_word_timestamps([parts], tokenizer, encoded, size, options.prepend_punctuations,
                                                 options.append_punctuations, last_speech_timestamp=last_speech)
-        plain = [(s.start, s.end) for s in window]
         for seg, part in zip(window, parts):
             seg.words = [Word(**w) for w in part.get("words", [])]
-        if chunks:
-            plain = [_restore_span(chunks, start, end) for start, end in plain]
+            if seg.words:  # the aligner tightens a segment to its words, as word_timestamps=True does
+                seg.start, seg.end = part["start"], part["end"]
+        if chunks:  # back to times in the input, each word by the speech chunk it lies in
             window = list(restore_speech_timestamps(window, chunks, SAMPLE_RATE))
-        for seg, (start, end) in zip(window, plain):
-            seg.start, seg.end = start, end
-            seg.words = _inside(seg.words, start, end)
+        for seg in window:
             out.append(seg)
             if progress is not None and total > 0:
-                progress(min(float(end) / total, 1.0))
+                progress(min(float(seg.end) / total, 1.0))
     return out, info
 
-
-def _restore_span(chunks: list[dict], start: float, end: float) -> tuple[float, float]:
-    from faster_whisper.vad import SpeechTimestampsMap
-
-    stamps = SpeechTimestampsMap(chunks, SAMPLE_RATE)
-    return stamps.get_original_time(start), stamps.get_original_time(end, is_end=True)
-
-
-def _inside(words: list, start: float, end: float) -> list:
-    """Words clamped into [start, end] and monotonic: the plain decode's segment bounds are the
-    reference, the DTW path can run a word a few frames past them."""
-    last = start
-    for w in words:
-        w.start = min(max(w.start, last), end)
-        w.end = min(max(w.end, w.start), end)
-        last = w.start
-    return words
