@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Union
 
-import ctranslate2
 import numpy as np
 
 from . import modelpaths
@@ -169,6 +168,8 @@ class WhisperAsr:
             with self._lock:
                 # whisper falls back to sampling (temperature > 0) on windows it finds repetitive
                 # or unlikely: a fixed seed makes a rerun (and every word-times method) hear the same
+                import ctranslate2  # faster-whisper's runtime, imported where faster-whisper is
+
                 ctranslate2.set_random_seed(0)
                 options = dict(language=language, task=task, beam_size=beam_size, initial_prompt=initial_prompt)
                 if word_timestamps and method == "aligned":
