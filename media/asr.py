@@ -166,11 +166,6 @@ class WhisperAsr:
             return Transcript(language or "en", 0.0, [], self.model, task, duration)
         try:
             with self._lock:
-                # whisper falls back to sampling (temperature > 0) on windows it finds repetitive
-                # or unlikely: a fixed seed makes a rerun (and every word-times method) hear the same
-                import ctranslate2  # faster-whisper's runtime, imported where faster-whisper is
-
-                ctranslate2.set_random_seed(0)
                 options = dict(language=language, task=task, beam_size=beam_size, initial_prompt=initial_prompt)
                 if word_timestamps and method == "aligned":
                     segments, info = decode_then_align(model, samples, vad_filter=vad_filter, progress=progress,

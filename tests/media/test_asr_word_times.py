@@ -94,8 +94,9 @@ def test_words_are_monotonic_inside_their_segment_and_spell_it(runs):
             assert all(seg.start - 1e-6 <= w.start <= w.end <= seg.end + 1e-6 for w in seg.words), (row["name"], seg)
             # the words are the segment's text, nothing added or left out
             assert normalize_text(" ".join(w.text for w in seg.words)) == normalize_text(seg.text)
-        # the same text as the plain decode, segment by segment
-        assert [s.text for s in transcript.segments] == [s.text for s in row["plain"].segments], row["name"]
+        if not row["turns"]:  # a single recording: the plain decode's text, segment by segment (the
+            # composite's music can make whisper fall back to sampling, which differs run to run)
+            assert [s.text for s in transcript.segments] == [s.text for s in row["plain"].segments], row["name"]
 
 
 def test_word_times_agree_with_whispers_own(runs):
