@@ -2,8 +2,8 @@
 
 faster-whisper's `word_timestamps=True` aligns each 30 s window as it decodes and then moves the
 next window to the last aligned word's end. When that alignment ends early, the decoder re-reads
-audio from a different place and can drop a whole phrase (on the eval recordings: WER 0.094 with
-word timestamps against 0.024 without, tiny.en). Here the text comes from a plain decode (the
+audio from a different place and can drop a whole phrase (issue 11, on a held-out reading: WER
+0.094 with word timestamps against 0.024 without, tiny.en). Here the text comes from a plain decode (the
 window moves on whisper's own timestamp tokens, exactly as without word timestamps), and the words
 are then placed by the library's own cross-attention DTW (`add_word_timestamps` / `find_alignment`,
 the same code `word_timestamps=True` runs) on each decoded window's tokens. The text can therefore
