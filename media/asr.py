@@ -7,6 +7,13 @@ nothing is downloaded.
 
     t = transcribe("episode.wav", model="base", language=None, task="transcribe")
     t.language, t.segments[0].words[0].start
+
+Word times (`word_times=`, default from DUBSITE_ASR_WORD_TIMES, else "aligned"):
+- "aligned": decode as without word timestamps, then place the words with faster-whisper's
+  cross-attention aligner on each decoded window (media.whisper_words). Same text as a plain
+  decode, so no word is lost to word timestamps.
+- "whisper": faster-whisper's `word_timestamps=True`, which aligns while decoding and moves the
+  decoding window to the last aligned word; it can drop a phrase. Kept for comparison.
 """
 from __future__ import annotations
 
@@ -23,11 +30,13 @@ from .cache import models as model_cache
 from .engine import Registry
 from .errors import EngineFailed, EngineUnavailable, InvalidMediaError, MediaError
 from .vad import SAMPLE_RATE, load_mono_16k
+from .whisper_words import decode_then_align
 
 __all__ = ["Word", "AsrSegment", "Transcript", "WhisperAsr", "registry", "transcribe",
-           "whisper_languages", "check_language", "load_whisper"]
+           "whisper_languages", "check_language", "load_whisper", "WORD_TIMES", "word_times_method"]
 
 TASKS = ("transcribe", "translate")
+WORD_TIMES = ("aligned", "whisper")
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,14 @@ def check_language(code: str | None) -> str | None:
     return norm
 
 
+def word_times_method(choice: str | None = None) -> str:
+    """`choice`, else DUBSITE_ASR_WORD_TIMES, else "aligned" (the one that measures better)."""
+    method = (choice or os.environ.get("DUBSITE_ASR_WORD_TIMES") or "aligned").strip().lower()
+    if method not in WORD_TIMES:
+        raise MediaError(f"word_times must be one of {', '.join(WORD_TIMES)}, not {method!r}")
+    return method
+
+
 def load_whisper(path: str):
     """A WhisperModel for a resolved local directory, shared through the model cache."""
     from faster_whisper import WhisperModel
@@ -127,11 +144,13 @@ class WhisperAsr:
     def transcribe(self, source: Source, *, sample_rate: int | None = None, language: str | None = None,
                    task: str = "transcribe", clip: tuple[float, float] | None = None, channel: int | None = None,
                    beam_size: int = 5, vad_filter: bool = True, word_timestamps: bool = True,
-                   initial_prompt: str | None = None, progress=None) -> Transcript:
-        """`progress(fraction)`, when given, is called as decoding moves through the audio."""
+                   initial_prompt: str | None = None, progress=None, word_times: str | None = None) -> Transcript:
+        """`progress(fraction)`, when given, is called as decoding moves through the audio.
+        `word_times` picks how words get their times when `word_timestamps` (see the module doc)."""
         if task not in TASKS:
             raise MediaError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
         language = check_language(language)
+        method = word_times_method(word_times)
         samples = _samples(source, sample_rate, channel)
         offset = 0.0
         if clip is not None:
@@ -147,15 +166,19 @@ class WhisperAsr:
             return Transcript(language or "en", 0.0, [], self.model, task, duration)
         try:
             with self._lock:
-                segments, info = model.transcribe(
-                    samples, language=language, task=task, beam_size=beam_size, word_timestamps=word_timestamps,
-                    vad_filter=vad_filter, initial_prompt=initial_prompt)
-                decoded = []
-                for seg in segments:  # the generator does the decoding, segment by segment
-                    decoded.append(seg)
-                    if progress is not None and duration > 0:
-                        progress(min(float(seg.end) / duration, 1.0))
-                segments = decoded
+                options = dict(language=language, task=task, beam_size=beam_size, initial_prompt=initial_prompt)
+                if word_timestamps and method == "aligned":
+                    segments, info = decode_then_align(model, samples, vad_filter=vad_filter, progress=progress,
+                                                       **options)
+                else:
+                    segments, info = model.transcribe(samples, word_timestamps=word_timestamps,
+                                                      vad_filter=vad_filter, **options)
+                    decoded = []
+                    for seg in segments:  # the generator does the decoding, segment by segment
+                        decoded.append(seg)
+                        if progress is not None and duration > 0:
+                            progress(min(float(seg.end) / duration, 1.0))
+                    segments = decoded
         except (RuntimeError, ValueError) as exc:
             raise EngineFailed(f"faster-whisper failed: {exc}") from exc
         out = [_segment(s, offset, offset + duration) for s in segments]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from media.asr import transcribe
+from media.asr import transcribe, word_times_method
 from media.errors import EngineUnavailable
 
 from .base import JobFailure, StageContext, StageResult
@@ -11,12 +11,13 @@ from .separate import analysis_input
 
 
 class AsrStage:
-    name, version, per_pass = "asr", 1, False
+    # v2: word times aligned after a plain decode (media.whisper_words), so no phrase is lost
+    name, version, per_pass = "asr", 2, False
 
     def fingerprint(self, ctx: StageContext) -> str:
         series = ctx.job.episode.season.series
         return ctx.fingerprint_of(self, ["extract", "separate"], model=ctx.settings.asr_model,
-                                  language=series.source_language)
+                                  language=series.source_language, word_times=word_times_method())
 
     def run(self, ctx: StageContext) -> StageResult:
         rel, label = analysis_input(ctx)

@@ -23,6 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 STAGES = [
     ("asr tiny.en (beam 5, words, VAD filter)", "asr:tiny.en"),
+    ("asr tiny.en (words by word_timestamps=True)", "asr:tiny.en:whisper"),
+    ("asr tiny.en (no word times)", "asr:tiny.en:plain"),
     ("asr base (beam 5, words, VAD filter)", "asr:base"),
     ("vad silero", "vad:silero"),
     ("vad energy", "vad:energy"),
@@ -62,8 +64,10 @@ def child(stage: str, clip: str) -> dict:
     samples = load_mono_16k(clip)
     warm = samples[: 2 * 16000]
     if kind == "asr":
+        name, _, how = name.partition(":")  # default word times, or "whisper" / "plain" to compare
+        options = {"whisper": {"word_times": "whisper"}, "plain": {"word_timestamps": False}}.get(how, {})
         ok, reason = asr.WhisperAsr(name).availability()
-        run = lambda x: asr.transcribe(x, model=name, sample_rate=16000)  # noqa: E731
+        run = lambda x: asr.transcribe(x, model=name, sample_rate=16000, **options)  # noqa: E731
         detail = lambda r: f"{len(r.segments)} segments, language {r.language}"  # noqa: E731
     elif kind == "vad":
         engine = vad.registry().get(name)
