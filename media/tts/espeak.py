@@ -106,8 +106,8 @@ class EspeakEngine:
                 raise EngineFailed(f"espeak-ng produced no audio: {err}")
             audio = load(wav, mono=True)
         samples = audio.samples.astype(np.float32)
-        if voice.pitch_semitones:
-            from .voices import shift_pitch
+        if voice.pitch_semitones or voice.formant_semitones:
+            from .voices import shift_voice
 
-            samples = shift_pitch(samples, audio.sample_rate, voice.pitch_semitones)
+            samples = shift_voice(samples, audio.sample_rate, voice.pitch_semitones, voice.formant_semitones)
         return EngineOutput(samples, audio.sample_rate, voice.with_(engine="espeak").key)

@@ -5,16 +5,21 @@ a resynth pass for each line it speaks again."""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import soundfile as sf
 
 from ..timing import DEFAULT_CAP, FitResult, fit_clip, settle_clip
-from .base import TtsRequest
+from .base import TtsRequest, TtsResult
 from .chain import synthesize
 
-__all__ = ["FittedLine", "synthesize_fitted", "wav_bytes"]
+__all__ = ["FittedLine", "NATIVE_RATE_ENGINES", "speak_within", "synthesize_fitted", "wav_bytes"]
+
+# Engines whose own faster speaking rate is understood better than a pitch-preserving stretch of
+# their normal rate (round trip through tiny.en, README "Dub intelligibility"). Piper is left to the
+# stretch: stretched it loses no words up to 1.45x, and its length scale does not shorten pauses.
+NATIVE_RATE_ENGINES = ("flite", "espeak")
 
 
 @dataclass
@@ -23,7 +28,7 @@ class FittedLine:
     sample_rate: int
     provider: str
     voice_id: str
-    raw_seconds: float  # as the engine spoke it (after edge trimming), before any stretch
+    raw_seconds: float  # as the engine spoke it at its normal rate (after edge trimming), before any speed-up
     fit: FitResult
     clone_attempted: bool = False
     clone_succeeded: bool = False
@@ -39,13 +44,30 @@ class FittedLine:
         return self.raw_seconds / self.duration if self.duration else 1.0
 
 
+def speak_within(request: TtsRequest, slot: float | None, *, cap: float = DEFAULT_CAP, engines=None) -> TtsResult:
+    """Synthesize a line; when it is too long for its slot and its engine speaks faster cleanly
+    (NATIVE_RATE_ENGINES), speak it again at the rate the slot needs (at most `cap`), so the
+    stretch that fits it afterwards has little or nothing left to do. `native_speed` says how much
+    faster it was spoken."""
+    result = synthesize(request, engines=engines)
+    if (not slot or slot <= 0 or result.provider not in NATIVE_RATE_ENGINES or request.speed != 1.0
+            or result.duration <= slot * 1.01):
+        return result
+    factor = min(result.duration / slot, cap)
+    faster = synthesize(replace(request, speed=factor), engines=engines)
+    if faster.provider != result.provider or faster.duration >= result.duration:
+        return result  # another engine answered, or nothing gained: keep the line as first spoken
+    faster.native_speed = result.duration / faster.duration
+    return faster
+
+
 def synthesize_fitted(request: TtsRequest, *, slot: float, gap_after: float = 0.0, cap: float = DEFAULT_CAP,
                       engines=None, index: int = 0) -> FittedLine:
-    result = synthesize(request, engines=engines)
+    result = speak_within(request, slot, cap=cap, engines=engines)
     settled = settle_clip(result.samples, result.sample_rate, slot)
     samples, fit = fit_clip(settled, result.sample_rate, slot, gap_after, cap=cap, index=index)
     return FittedLine(samples=samples, sample_rate=result.sample_rate, provider=result.provider,
-                      voice_id=result.voice_id, raw_seconds=result.duration, fit=fit,
+                      voice_id=result.voice_id, raw_seconds=result.duration * result.native_speed, fit=fit,
                       clone_attempted=result.clone_attempted, clone_succeeded=result.clone_succeeded,
                       fallback_reasons=list(result.fallback_reasons))
 

@@ -158,7 +158,7 @@ def test_empty_text_is_silence_of_the_slot(no_models):
 
 
 def test_preference_and_registry_order(no_models):
-    assert registry().names() == ["xtts", "xtts-preset", "piper", "espeak", "silence"]
+    assert registry().names() == ["xtts", "xtts-preset", "piper", "flite", "espeak", "silence"]
     assert synthesize(TtsRequest("Hello.", "en"), preference=["espeak"]).provider == "espeak"
 
 
