@@ -73,3 +73,24 @@ def test_shift_voice_moves_pitch_and_formants_independently():
     assert _centroid(joint, rate) / centroid > 1.12
     assert abs(_centroid(kept, rate) / centroid - 1.0) < 0.05
     assert _centroid(bigger, rate) / centroid < 0.95
+
+
+def test_a_flite_line_too_long_for_its_slot_is_spoken_faster_not_stretched():
+    from media.tts.fitted import speak_within, synthesize_fitted
+
+    voice = VoiceSpec("flite", "slt")
+    normal = synthesize(TtsRequest(TEXT, "en", voice=voice))
+    slot = normal.duration / 1.25
+    faster = speak_within(TtsRequest(TEXT, "en", voice=voice), slot, cap=1.35)
+    assert faster.provider == "flite" and faster.native_speed == pytest.approx(normal.duration / faster.duration)
+    assert faster.duration == pytest.approx(slot, rel=0.12)
+    capped = speak_within(TtsRequest(TEXT, "en", voice=voice), normal.duration / 2, cap=1.35)
+    assert capped.native_speed == pytest.approx(1.35, rel=0.12)  # never faster than the cap
+    roomy = speak_within(TtsRequest(TEXT, "en", voice=voice), normal.duration * 1.5)
+    assert roomy.native_speed == 1.0 and roomy.duration == pytest.approx(normal.duration, abs=0.01)
+    piper = VoiceSpec("piper", "en_US-joe-medium")
+    long_piper = speak_within(TtsRequest(TEXT, "en", voice=piper), 1.0)
+    assert long_piper.provider == "piper" and long_piper.native_speed == 1.0  # Piper is stretched instead
+    line = synthesize_fitted(TtsRequest(TEXT, "en", voice=voice), slot=slot)
+    assert line.raw_seconds == pytest.approx(normal.duration, rel=0.01)  # the speed-up counts the faster speech
+    assert line.speed == pytest.approx(1.25, rel=0.05) and line.duration == pytest.approx(slot, abs=0.03)
