@@ -28,7 +28,7 @@ from .resynth import decision_inputs, resynthesize
 
 
 class TtsStage:
-    name, version, per_pass = "tts", 3, True  # 3: palette voices, flite/espeak at their own faster rate
+    name, version, per_pass = "tts", 3, True  # 3: palette voices, flite at its own faster rate
 
     def fingerprint(self, ctx: StageContext) -> str:
         all_rows = segments_of(ctx.job)
