@@ -19,11 +19,13 @@ def test_palette_voices_are_understood_at_every_speed_band(eval_dir):
     # the espeak voices characters get once the palette runs out: the first three of each gender
     overflow = assign_voices(["M1", "M2", "M3", "F1", "F2", "F3"], {"M1": "m", "M2": "m", "M3": "m",
                                                                    "F1": "f", "F2": "f", "F3": "f"})
-    rows = [(v, "palette", voice_wer(v)) for v in voices] + [(v, "espeak overflow", voice_wer(v)) for v in overflow.values()]
     print("\n| voice | role | " + " | ".join(f"WER {s:g}x" for s in SPEEDS) + " |")
     print("| --- | --- | " + " | ".join("---" for _ in SPEEDS) + " |")
-    for voice, role, r in rows:
-        print(f"| {_short(voice.key)} | {role} | " + " | ".join(f"{r.per_speed[s]:.3f}" for s in SPEEDS) + " |")
+    rows = []
+    for voice, role in [(v, "palette") for v in voices] + [(v, "espeak overflow") for v in overflow.values()]:
+        r = voice_wer(voice)
+        rows.append((voice, role, r))
+        print(f"| {_short(voice.key)} | {role} | " + " | ".join(f"{r.per_speed[s]:.3f}" for s in SPEEDS) + " |", flush=True)
     for band in SPEEDS:
         pal = np.mean([r.per_speed[band] for _, role, r in rows if role == "palette"])
         esp = np.mean([r.per_speed[band] for _, role, r in rows if role != "palette"])
