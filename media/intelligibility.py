@@ -76,7 +76,7 @@ def voice_wer(voice: VoiceSpec, *, sentences: Sequence[str] = SENTENCES, speeds:
                 spoken = speak_within(request, slot, cap=max(speed, 1.0))
             elif speed > 1.0 and native:
                 spoken = synthesize(replace(request, speed=speed), preference=preference)
-            samples, _ = fit_clip(spoken.samples, spoken.sample_rate, slot, cap=max(speed, 1.0))
+            samples, _ = fit_clip(spoken.samples, spoken.sample_rate, slot, cap=max(speed / spoken.native_speed, 1.0))
             heard = transcribe_text(samples, result.sample_rate)
             rate = wer(text, heard)
             errors[speed] += rate * n

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from media.mix import place_clips
 from media.timing import Line, fit_lines, settle_clip
 from media.tts import TtsRequest
-from media.tts.fitted import speak_within
+from media.tts.fitted import remaining_cap, speak_within
 from review.services import segment_add_flags
 from series.models import Character
 
@@ -101,7 +101,7 @@ class TtsStage:
             result = speak_within(request, seg.end - seg.start, cap=ctx.settings.tts_speed_cap)
             results.append(result)
             lines.append(Line(settle_clip(result.samples, result.sample_rate, seg.end - seg.start), result.sample_rate,
-                              seg.start, seg.end))
+                              seg.start, seg.end, cap=remaining_cap(ctx.settings.tts_speed_cap, result)))
         return lines, results
 
     def _finish(self, ctx: StageContext, n: int, folder: str, everything, segments, plan, ref_names, lines,

@@ -14,7 +14,7 @@ from ..timing import DEFAULT_CAP, FitResult, fit_clip, settle_clip
 from .base import TtsRequest, TtsResult
 from .chain import synthesize
 
-__all__ = ["FittedLine", "NATIVE_RATE_ENGINES", "speak_within", "synthesize_fitted", "wav_bytes"]
+__all__ = ["FittedLine", "NATIVE_RATE_ENGINES", "remaining_cap", "speak_within", "synthesize_fitted", "wav_bytes"]
 
 # Engines whose own faster speaking rate is understood better than a pitch-preserving stretch of
 # their normal rate (round trip through tiny.en, README "Dub intelligibility"): flite's duration
@@ -46,6 +46,12 @@ class FittedLine:
         return self.raw_seconds / self.duration if self.duration else 1.0
 
 
+def remaining_cap(cap: float, result: TtsResult) -> float:
+    """The stretch still allowed after the engine spoke `native_speed` times faster: the whole
+    speed-up stays within `cap`."""
+    return max(cap / result.native_speed, 1.0)
+
+
 def speak_within(request: TtsRequest, slot: float | None, *, cap: float = DEFAULT_CAP, engines=None) -> TtsResult:
     """Synthesize a line; when it is too long for its slot and its engine speaks faster cleanly
     (NATIVE_RATE_ENGINES), speak it again at the rate the slot needs (at most `cap`), so the
@@ -67,7 +73,7 @@ def synthesize_fitted(request: TtsRequest, *, slot: float, gap_after: float = 0.
                       engines=None, index: int = 0) -> FittedLine:
     result = speak_within(request, slot, cap=cap, engines=engines)
     settled = settle_clip(result.samples, result.sample_rate, slot)
-    samples, fit = fit_clip(settled, result.sample_rate, slot, gap_after, cap=cap, index=index)
+    samples, fit = fit_clip(settled, result.sample_rate, slot, gap_after, cap=remaining_cap(cap, result), index=index)
     return FittedLine(samples=samples, sample_rate=result.sample_rate, provider=result.provider,
                       voice_id=result.voice_id, raw_seconds=result.duration * result.native_speed, fit=fit,
                       clone_attempted=result.clone_attempted, clone_succeeded=result.clone_succeeded,

@@ -81,7 +81,9 @@ def test_dub_track_and_mix_round_trip(eval_dir, tmp_path):
     for start, end, who, text in lines:
         result = speak_within(TtsRequest(text, "en", voice=plan[who].voice), end - start, cap=DEFAULT_CAP)
         results.append(result)
-        placed.append(Line(settle_clip(result.samples, result.sample_rate, end - start), result.sample_rate, start, end))
+        native = getattr(result, "native_speed", 1.0)  # the engine spoke faster: less is left to stretch
+        placed.append(Line(settle_clip(result.samples, result.sample_rate, end - start), result.sample_rate, start, end,
+                           **({"cap": max(DEFAULT_CAP / native, 1.0)} if native != 1.0 else {})))
     fitted = fit_lines(placed, cap=DEFAULT_CAP, total_seconds=composite.duration)
     dialogue_path = tmp_path / "dialogue.wav"
     place_clips([(ln.start, samples, ln.sample_rate) for ln, (samples, _) in zip(placed, fitted)], composite.duration,

@@ -94,3 +94,6 @@ def test_a_flite_line_too_long_for_its_slot_is_spoken_faster_not_stretched():
     line = synthesize_fitted(TtsRequest(TEXT, "en", voice=voice), slot=slot)
     assert line.raw_seconds == pytest.approx(normal.duration, rel=0.01)  # the speed-up counts the faster speech
     assert line.speed == pytest.approx(1.25, rel=0.05) and line.duration == pytest.approx(slot, abs=0.03)
+    # spoken faster and then stretched, a line still never goes past the cap in all
+    squeezed = synthesize_fitted(TtsRequest(TEXT, "en", voice=voice), slot=normal.duration / 2, cap=1.35)
+    assert squeezed.speed == pytest.approx(1.35, rel=0.03) and squeezed.fit.flagged
