@@ -45,10 +45,12 @@ class VoiceWer:
     voice: str
     provider: str
     per_speed: dict[float, float]  # speed-up -> WER over all sentences (errors / reference words)
-    worst: dict[float, tuple[str, str]] = field(default_factory=dict)  # speed -> (reference, hypothesis) of the worst line
+    # speed -> (reference, hypothesis) of the worst line
+    worst: dict[float, tuple[str, str]] = field(default_factory=dict)
 
     def as_row(self) -> dict:
-        return {"voice": self.voice, "provider": self.provider, **{f"{s:g}x": round(w, 3) for s, w in self.per_speed.items()}}
+        return {"voice": self.voice, "provider": self.provider,
+                **{f"{s:g}x": round(w, 3) for s, w in self.per_speed.items()}}
 
 
 def voice_wer(voice: VoiceSpec, *, sentences: Sequence[str] = SENTENCES, speeds: Iterable[float] = SPEEDS,

@@ -119,7 +119,8 @@ class TtsStage:
             clip = lineplans.store_clip(ctx.workspace, lineplans.clip_rel(n, seg.index, key), samples, res.sample_rate)
             plans[seg.pk] = lineplans.make_plan(
                 character=choice.character, voice=choice.voice.key, source=choice.source, ref=ref, clone=choice.clone,
-                engine=res.provider, speed=res.native_speed * len(res.samples) / max(len(samples), 1), clip=clip, key=key, pass_number=n,
+                engine=res.provider, speed=res.native_speed * len(res.samples) / max(len(samples), 1),
+                clip=clip, key=key, pass_number=n,
                 seconds=len(samples) / res.sample_rate)
         plans_rel, plans_stored = lineplans.write_plans(ctx.workspace, n, plans)
         placed = place_clips(clips, duration, ctx.workspace.path(f"{folder}/dialogue.wav"), sample_rate=RATE)

@@ -71,7 +71,8 @@ class FliteEngine:
             text, wav = Path(tmp) / "line.txt", Path(tmp) / "out.wav"
             # text from a file, never as an argument: flite treats a spaceless argument as a file name
             text.write_text(request.text, encoding="utf-8")
-            args = ["flite", "-voice", name, "--setf", f"duration_stretch={stretch:.4f}", "-f", str(text), "-o", str(wav)]
+            args = ["flite", "-voice", name, "--setf", f"duration_stretch={stretch:.4f}",
+                    "-f", str(text), "-o", str(wav)]
             try:
                 proc = subprocess.run(args, capture_output=True, timeout=self.timeout, check=False)
             except subprocess.TimeoutExpired as exc:

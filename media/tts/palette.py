@@ -46,8 +46,9 @@ def palette(language: str = "en") -> list[VoiceSpec]:
     for key, gender in PALETTE:
         spec = VoiceSpec.parse(key).with_(gender=gender)
         if _usable(spec, language):
-            out.append(spec.with_(label=f"{spec.engine} {spec.voice_id}" + (
-                f" {spec.pitch_semitones:+g} st / formants {spec.formant_semitones:+g} st" if spec.formant_semitones is not None else "")))
+            shifted = spec.formant_semitones is not None
+            extra = f" {spec.pitch_semitones:+g} st / formants {spec.formant_semitones:+g} st" if shifted else ""
+            out.append(spec.with_(label=f"{spec.engine} {spec.voice_id}{extra}"))
     return out
 
 

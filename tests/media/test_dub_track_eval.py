@@ -138,5 +138,8 @@ def test_dub_track_and_mix_round_trip(eval_dir, tmp_path):
     every = {name: [p for got in per_voice.values() for p in got[name]] for name in ("dialogue track", "final mix")}
     print(f"line by line, pooled: dialogue track {_pooled(every['dialogue track']):.3f}, "
           f"final mix {_pooled(every['final mix']):.3f}")
+    # lines nobody talks over are within the goal (<= 0.10 measured 0.08); overlapped crosstalk is
+    # where the rest is lost (README)
     alone = per_overlap["alone"]
-    assert _pooled(alone["dialogue track"]) <= 0.35 and _pooled(alone["final mix"]) <= 0.35
+    assert _pooled(alone["dialogue track"]) <= 0.15 and _pooled(alone["final mix"]) <= 0.15
+    assert _pooled(every["final mix"]) <= 0.45
