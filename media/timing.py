@@ -124,12 +124,14 @@ class FitResult:
 
 @dataclass(frozen=True)
 class Line:
-    """A clip and where it should sit: [start, end) on the episode timeline."""
+    """A clip and where it should sit: [start, end) on the episode timeline. `cap`: this line's own
+    speed-up cap (a line the engine already spoke faster has less left), else fit_lines' cap."""
 
     samples: np.ndarray
     sample_rate: int
     start: float
     end: float
+    cap: float | None = None
 
 
 def plan_fit(
@@ -188,5 +190,6 @@ def fit_lines(
         else:
             next_start = total_seconds if total_seconds is not None else line.end
         gap = max(next_start - line.end, 0.0)
-        results[i] = fit_clip(line.samples, line.sample_rate, line.end - line.start, gap, cap=cap, index=i)
+        results[i] = fit_clip(line.samples, line.sample_rate, line.end - line.start, gap,
+                              cap=cap if line.cap is None else line.cap, index=i)
     return results  # type: ignore[return-value]

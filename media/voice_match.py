@@ -17,7 +17,7 @@ from . import probe_cache
 from .cache import models
 from .embeddings import Embedding, cosine, registry as embedding_registry
 from .prosody import median_f0, semitones_between
-from .tts import TtsRequest, VoiceSpec, list_voices, shift_pitch, synthesize
+from .tts import TtsRequest, VoiceSpec, list_voices, shift_pitch, shift_voice, synthesize
 
 __all__ = ["VoiceMatch", "match_voice", "match_voices", "probe_embedding", "PROBE_TEXT"]
 
@@ -41,13 +41,13 @@ def _probe(voice: VoiceSpec, language: str) -> tuple[np.ndarray, int]:
     return models.get(f"voice-probe:{language}:{voice.key}", make, size=lambda v: v[0].nbytes)
 
 
-def _figures(voice: VoiceSpec, language: str, embedder, *, shifted_from: VoiceSpec | None = None
-             ) -> tuple[Embedding, float | None]:
+def _figures(voice: VoiceSpec, language: str, embedder, *, shifted_from: VoiceSpec | None = None,
+             by: float = 0.0) -> tuple[Embedding, float | None]:
     """(embedding, median F0) of the probe sentence in `voice`: from memory, else from the disk
-    cache (media.probe_cache), else spoken and embedded once. `shifted_from`: the voice is that
-    base voice's probe pitch-shifted by `voice.pitch_semitones` (how a match candidate sounds),
-    not the engine speaking with the shift itself."""
-    how = "shift" if shifted_from is not None else "engine"
+    cache (media.probe_cache), else spoken and embedded once. `shifted_from`: `voice` is that
+    base voice's probe pitch-shifted by `by` semitones (how a match candidate sounds; a voice
+    with its own formant shift keeps its formants), not the engine speaking with the shift."""
+    how = f"shift:{shifted_from.key}:{by:g}" if shifted_from is not None else "engine"
 
     def make():
         key = dict(voice_key=voice.key, engine=voice.engine, language=language, embedder=embedder.name,
@@ -59,7 +59,8 @@ def _figures(voice: VoiceSpec, language: str, embedder, *, shifted_from: VoiceSp
             samples, rate = _probe(voice, language)  # the engines apply the voice's pitch shift themselves
         else:
             samples, rate = _probe(shifted_from, language)
-            samples = shift_pitch(samples, rate, voice.pitch_semitones)
+            samples = (shift_pitch(samples, rate, by) if shifted_from.formant_semitones is None
+                       else shift_voice(samples, rate, by, 0.0))
         emb, f0 = embedder.embed(samples, rate), median_f0(samples, rate)
         probe_cache.store(emb, f0 or 0.0, **key)
         return emb, f0
@@ -75,25 +76,39 @@ def probe_embedding(voice: VoiceSpec, language: str, embedder) -> np.ndarray:
 
 
 def _scores(ref: np.ndarray, sample_rate: int, embedder, language: str, base: Sequence[VoiceSpec]):
-    """(similarity, candidate) for every preset voice and its copy shifted toward the ref's pitch."""
+    """(similarity, candidate, base voice identity) for every preset voice and its copy shifted
+    toward the ref's pitch."""
     ref_emb: Embedding = embedder.embed(ref, sample_rate)
     ref_f0 = median_f0(ref, sample_rate)
-    scored: list[tuple[float, VoiceSpec]] = []
+    scored: list[tuple[float, VoiceSpec, str]] = []
     for voice in base:
         emb, f0 = _figures(voice, language, embedder)
-        scored.append((cosine(ref_emb, emb), voice))
+        scored.append((cosine(ref_emb, emb), voice, _identity(voice)))
         shift = round(float(np.clip(semitones_between(f0, ref_f0), -MAX_SHIFT, MAX_SHIFT)), 1)
         if abs(shift) >= 1.0:
-            spec = voice.with_(pitch_semitones=shift)
-            scored.append((cosine(ref_emb, _figures(spec, language, embedder, shifted_from=voice)[0]), spec))
+            if voice.formant_semitones is None:
+                spec = voice.with_(pitch_semitones=shift)
+            else:  # keep the voice's formants; only its pitch moves toward the ref
+                spec = voice.with_(pitch_semitones=round(voice.pitch_semitones + shift, 1))
+            emb = _figures(spec, language, embedder, shifted_from=voice, by=shift)[0]
+            scored.append((cosine(ref_emb, emb), spec, _identity(voice)))
     if not scored:
         raise ValueError("no preset voices to match against")
     scored.sort(key=lambda s: -s[0])
     return scored, ref_emb.model_id
 
 
-def _base_key(spec: VoiceSpec) -> str:
-    return spec.with_(pitch_semitones=0.0).key
+def _identity(spec: VoiceSpec) -> str:
+    """Which voice this is, whatever its pitch variant or gender tag: the base voice's key."""
+    plain = spec.with_(gender="", label="")
+    return (plain if plain.formant_semitones is not None else plain.with_(pitch_semitones=0.0)).key
+
+
+def _taken_identity(key: str) -> str:
+    try:
+        return _identity(VoiceSpec.parse(key))
+    except ValueError:
+        return key
 
 
 def match_voice(ref: np.ndarray, sample_rate: int, *, language: str = "en",
@@ -106,22 +121,25 @@ def match_voices(refs: dict[str, tuple[np.ndarray, int]], *, language: str = "en
                  taken: Sequence[str] = ()) -> dict[str, VoiceMatch]:
     """The nearest preset voice for each speaker, with distinct speakers on distinct voices: a
     one-to-one matching (Hungarian, maximum total similarity) over base voices, since two
-    characters matched independently can both land on the same nearest voice. `taken`: base
-    voice keys already speaking for other characters of the episode. A voice is shared only
+    characters matched independently can both land on the same nearest voice. `taken`: keys of
+    voices already speaking for other characters of the episode (any pitch variant of a voice
+    takes the voice). A voice is shared only
     when there are more speakers than voices."""
     embedder = embedding_registry().select([engine] if engine else None).engine
-    base = [v for v in (candidates or list_voices(language)) if not v.pitch_semitones]
-    per: dict[str, tuple[list[tuple[float, VoiceSpec]], str]] = {
+    # a formant-shifted voice is a voice of its own; a pitch-only shift is a variant of its base
+    base = [v for v in (candidates or list_voices(language)) if not v.pitch_semitones or v.formant_semitones is not None]
+    per: dict[str, tuple[list[tuple[float, VoiceSpec, str]], str]] = {
         label: _scores(samples, rate, embedder, language, base) for label, (samples, rate) in refs.items()}
     labels = list(per)
-    free = [v for v in base if v.key not in set(taken)] or base
+    taken_ids = {_taken_identity(k) for k in taken}
+    free = [v for v in base if _identity(v) not in taken_ids] or base
     if len(labels) > len(free):
         free = base  # more speakers than voices: sharing cannot be avoided
-    keys = [v.key for v in free]
+    keys = [_identity(v) for v in free]
     best: dict[str, dict[str, tuple[float, VoiceSpec]]] = {label: {} for label in labels}
     for label in labels:
-        for sim, spec in per[label][0]:  # best first: the first seen per base voice is its best variant
-            best[label].setdefault(_base_key(spec), (sim, spec))
+        for sim, spec, identity in per[label][0]:  # best first: the first seen per base voice is its best variant
+            best[label].setdefault(identity, (sim, spec))
     gain = np.array([[best[label].get(k, (-1.0, None))[0] for k in keys] for label in labels], dtype=float)
     rounds: dict[str, int] = {}
     remaining = list(range(len(labels)))
@@ -135,5 +153,5 @@ def match_voices(refs: dict[str, tuple[np.ndarray, int]], *, language: str = "en
         sim, spec = best[label][keys[rounds[label]]]
         scored, model_id = per[label]
         out[label] = VoiceMatch(spec, round(float(sim), 4), model_id,
-                                [(s.key, round(float(v), 4)) for v, s in scored[:10]])
+                                [(s.key, round(float(v), 4)) for v, s, _ in scored[:10]])
     return out

@@ -7,14 +7,14 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 
 missing=()
-for bin in ffmpeg ffprobe espeak-ng sox chromium; do
+for bin in ffmpeg ffprobe espeak-ng flite sox chromium; do
   command -v "$bin" >/dev/null || missing+=("$bin")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing system packages (missing: ${missing[*]})"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg espeak-ng sox libsox-fmt-all chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg espeak-ng flite sox libsox-fmt-all chromium chromium-driver >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then

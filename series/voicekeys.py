@@ -7,10 +7,11 @@ from dubsite.errors import Invalid
 
 __all__ = ["ENGINES", "available_voices", "check_voice_key"]
 
-ENGINES = ("xtts-preset", "piper", "espeak")
+ENGINES = ("xtts-preset", "piper", "flite", "espeak")
 # bounds of the colour options a key may carry (VoiceSpec: espeak pitch 0-99 and words per minute,
-# semitone shift of any engine, Piper's phoneme length)
-_BOUNDS = {"pitch": (0, 99), "rate": (80, 450), "pitch_semitones": (-12.0, 12.0), "length_scale": (0.5, 2.0)}
+# semitone shift of any engine and of its formants, Piper's and flite's phoneme length)
+_BOUNDS = {"pitch": (0, 99), "rate": (80, 450), "pitch_semitones": (-12.0, 12.0), "length_scale": (0.5, 2.0),
+           "formant_semitones": (-6.0, 6.0)}
 
 
 def available_voices(language: str) -> list:
@@ -31,7 +32,8 @@ def check_voice_key(key: str, language: str) -> str:
     if spec.engine not in ENGINES:
         raise Invalid(f"voice {key!r}: engine must be one of {', '.join(ENGINES)}", fields={"voice": "unknown engine"})
     for name, (low, high) in _BOUNDS.items():
-        if not low <= getattr(spec, name) <= high:
+        value = getattr(spec, name)
+        if value is not None and not low <= value <= high:
             raise Invalid(f"voice {key!r}: {name} must be within {low}…{high}", fields={"voice": f"{name} out of range"})
     known = {(v.engine, v.voice_id, v.speaker) for v in available_voices(language)}
     if (spec.engine, spec.voice_id, spec.speaker) not in known:

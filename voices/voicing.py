@@ -1,7 +1,9 @@
 """Which voice speaks for each speaker, per pass.
 
-Dub pass (no clone): the character's saved voice, else a distinct preset per speaker (espeak
-variants chosen with a gender hint from the speaker's median pitch).
+Dub pass (no clone): the character's saved voice, else a distinct preset per speaker: the palette's
+intelligible voices (media.tts.palette: Piper, flite, formant-shifted copies) to the most
+talkative speakers first, then espeak variants, chosen with a gender hint from the speaker's
+median pitch.
 Clone pass: the job's extracted ref, else the character's series ref (voices app) → XTTS
 cloning when its weights are installed; without a cloning engine, the preset voice whose
 embedding is nearest that ref (`matched_preset`); without any ref, the dub pass's voice.
@@ -12,7 +14,8 @@ from dataclasses import dataclass, field
 
 from media.audio import load
 from media.prosody import gender_hint
-from media.tts import VoiceSpec, assign_voices, list_voices
+from media.tts import VoiceSpec, assign_voices
+from media.tts.palette import assign_palette
 from media.tts.xtts import XttsCloneEngine
 from media.voice_match import match_voices
 
@@ -35,27 +38,13 @@ def clone_available() -> tuple[bool, str]:
     return XttsCloneEngine().availability()
 
 
-def _neural_first(speakers: list[str], genders: dict[str, str], language: str) -> dict[str, VoiceSpec]:
-    """Neural (Piper) voices go to the speakers who talk most, one voice each, before espeak.
-
-    Piper voices do not declare a gender; the bundled one is male, so a speaker with a female
-    pitch hint is left to espeak's female variants rather than given a male voice."""
-    piper = [v for v in list_voices(language, pitch_shifts=(0.0,), engines=("piper",))]
-    out: dict[str, VoiceSpec] = {}
-    for s in speakers:
-        if not piper:
-            break
-        if genders.get(s) != "f":
-            out[s] = piper.pop(0)
-    return out
-
-
 def _preset_voices(speakers: list[str], refs: dict, saved: dict[str, str], language: str,
                    talk_time: dict[str, float]) -> dict[str, tuple[VoiceSpec, str]]:
     genders = {s: gender_hint((refs.get(s) or {}).get("f0_hz")) for s in speakers}
-    neural = _neural_first(sorted(speakers, key=lambda s: -talk_time.get(s, 0.0)), genders, language)
-    rest = [s for s in speakers if s not in neural]
-    assigned = {**assign_voices(rest, genders, language=language), **neural}
+    # palette voices (one each) to the speakers who talk most; espeak variants for the rest
+    clear = assign_palette(sorted(speakers, key=lambda s: -talk_time.get(s, 0.0)), genders, language)
+    rest = [s for s in speakers if s not in clear]
+    assigned = {**assign_voices(rest, genders, language=language), **clear}
     out = {}
     for s in speakers:
         if saved.get(s):
@@ -100,7 +89,7 @@ def plan_voices(*, speakers: list[str], characters: dict[str, str], saved: dict[
     if to_match:
         # one matching for all of them: matched one by one, two characters could land on the
         # same nearest preset; voices other speakers keep are left to them
-        taken = [c.voice.with_(pitch_semitones=0.0).key for s, c in plan.items() if s not in to_match and not c.clone]
+        taken = [c.voice.key for s, c in plan.items() if s not in to_match and not c.clone]  # match_voices finds their base
         matches = match_voices(to_match, language=language, taken=taken)
         for s, match in matches.items():
             choice = plan[s]

@@ -11,7 +11,8 @@ from collections import Counter, defaultdict
 
 from media.mix import place_clips
 from media.timing import Line, fit_lines, settle_clip
-from media.tts import TtsRequest, synthesize
+from media.tts import TtsRequest
+from media.tts.fitted import remaining_cap, speak_within
 from review.services import segment_add_flags
 from series.models import Character
 
@@ -27,7 +28,7 @@ from .resynth import decision_inputs, resynthesize
 
 
 class TtsStage:
-    name, version, per_pass = "tts", 2, True
+    name, version, per_pass = "tts", 3, True  # 3: palette voices, flite at its own faster rate
 
     def fingerprint(self, ctx: StageContext) -> str:
         all_rows = segments_of(ctx.job)
@@ -96,10 +97,11 @@ class TtsStage:
             request = TtsRequest(seg.target_text, job.target_language, voice=choice.voice, clone=choice.clone,
                                  ref_wav=str(ctx.local(choice.ref)) if choice.ref else None,
                                  slot_seconds=seg.end - seg.start, seed=seg.index)
-            result = synthesize(request)
+            # an engine that speaks faster more clearly than a stretch does so for a line too long for its slot
+            result = speak_within(request, seg.end - seg.start, cap=ctx.settings.tts_speed_cap)
             results.append(result)
             lines.append(Line(settle_clip(result.samples, result.sample_rate, seg.end - seg.start), result.sample_rate,
-                              seg.start, seg.end))
+                              seg.start, seg.end, cap=remaining_cap(ctx.settings.tts_speed_cap, result)))
         return lines, results
 
     def _finish(self, ctx: StageContext, n: int, folder: str, everything, segments, plan, ref_names, lines,
@@ -117,7 +119,8 @@ class TtsStage:
             clip = lineplans.store_clip(ctx.workspace, lineplans.clip_rel(n, seg.index, key), samples, res.sample_rate)
             plans[seg.pk] = lineplans.make_plan(
                 character=choice.character, voice=choice.voice.key, source=choice.source, ref=ref, clone=choice.clone,
-                engine=res.provider, speed=len(res.samples) / max(len(samples), 1), clip=clip, key=key, pass_number=n,
+                engine=res.provider, speed=res.native_speed * len(res.samples) / max(len(samples), 1),
+                clip=clip, key=key, pass_number=n,
                 seconds=len(samples) / res.sample_rate)
         plans_rel, plans_stored = lineplans.write_plans(ctx.workspace, n, plans)
         placed = place_clips(clips, duration, ctx.workspace.path(f"{folder}/dialogue.wav"), sample_rate=RATE)

@@ -2,14 +2,14 @@ import json
 
 from .. import tts
 
-HELP = "Synthesize one line through the TTS chain (xtts clone → xtts preset → piper → espeak → silence)."
+HELP = "Synthesize one line through the TTS chain (xtts clone → xtts preset → piper → flite → espeak → silence)."
 
 
 def add_arguments(p):
     p.add_argument("--text", required=True)
     p.add_argument("--out", required=True, help="WAV to write")
     p.add_argument("--engine", choices=list(tts.ORDER), help="try this engine first")
-    p.add_argument("--voice", help="voice key, e.g. piper:en_US-joe-medium:st=-2, espeak:f3:p=60:s=170, "
+    p.add_argument("--voice", help="voice key, e.g. piper:en_US-joe-medium:st=+8:fs=+3, flite:slt, espeak:f3:p=60:s=170, "
                                    "xtts-preset:NAME, or a character code (gets its espeak voice)")
     p.add_argument("--gender", choices=["m", "f"], help="with a character code: pick from this gender's voices")
     p.add_argument("--ref", help="reference WAV to clone (turns cloning on)")

@@ -16,11 +16,13 @@ __all__ = ["VoiceSpec", "TtsRequest", "TtsResult", "EngineOutput", "TtsEngine", 
 class VoiceSpec:
     """A non-cloned voice: which engine, which voice, and how to colour it.
 
-    `engine` is "xtts-preset", "piper", "espeak" or "" (let the chain decide). `voice_id` is the
-    engine's own voice name (XTTS preset speaker, Piper voice, espeak variant such as "f3").
-    `speaker` picks a speaker of a multi-speaker Piper voice. `pitch`/`rate` are espeak's
-    0-99 pitch and words per minute; `pitch_semitones` shifts any engine's output afterwards
-    (duration preserved); `length_scale` is Piper's phoneme length (>1 slower).
+    `engine` is "xtts-preset", "piper", "flite", "espeak" or "" (let the chain decide). `voice_id`
+    is the engine's own voice name (XTTS preset speaker, Piper voice, flite voice such as "slt",
+    espeak variant such as "f3"). `speaker` picks a speaker of a multi-speaker Piper voice.
+    `pitch`/`rate` are espeak's 0-99 pitch and words per minute; `pitch_semitones` shifts any
+    engine's output afterwards (duration preserved); `formant_semitones`, when set, moves the
+    formants (the vocal tract's size) by that much independently of the pitch (None: they follow
+    the pitch, the older behaviour); `length_scale` is Piper's and flite's phoneme length (>1 slower).
     """
 
     engine: str = ""
@@ -32,6 +34,7 @@ class VoiceSpec:
     pitch_semitones: float = 0.0
     length_scale: float = 1.0
     label: str = ""
+    formant_semitones: float | None = None
 
     @property
     def key(self) -> str:
@@ -43,6 +46,8 @@ class VoiceSpec:
             parts += [f"p={self.pitch}", f"s={self.rate}"]
         if self.pitch_semitones:
             parts.append(f"st={self.pitch_semitones:+g}")
+        if self.formant_semitones is not None:
+            parts.append(f"fs={self.formant_semitones:+g}")
         if self.length_scale != 1.0:
             parts.append(f"ls={self.length_scale:g}")
         if self.gender:
@@ -51,7 +56,8 @@ class VoiceSpec:
 
     @classmethod
     def parse(cls, text: str) -> "VoiceSpec":
-        """Inverse of `key`: "piper:en_US-joe-medium:st=-2", "espeak:f3:p=60:s=170", "xtts-preset:Ana"."""
+        """Inverse of `key`: "piper:en_US-joe-medium:st=-2", "piper:en_US-joe-medium:st=+7:fs=+2",
+        "flite:slt", "espeak:f3:p=60:s=170", "xtts-preset:Ana"."""
         head, *rest = text.split(":")
         engine = "" if head == "any" else head
         voice_id = ""
@@ -74,6 +80,7 @@ class VoiceSpec:
                 rate=int(options.get("s", 165)),
                 pitch_semitones=float(options.get("st", 0.0)),
                 length_scale=float(options.get("ls", 1.0)),
+                formant_semitones=float(options["fs"]) if "fs" in options else None,
             )
         except ValueError as exc:
             raise ValueError(f"voice {text!r}: {exc}") from exc
@@ -120,6 +127,7 @@ class TtsResult:
     clone_attempted: bool
     clone_succeeded: bool
     fallback_reasons: list[str] = field(default_factory=list)
+    native_speed: float = 1.0  # the engine was asked to speak this much faster (media.tts.fitted.speak_within)
 
     @property
     def duration(self) -> float:

@@ -1,4 +1,4 @@
-"""The TTS chain: XTTS clone → XTTS preset → Piper → espeak-ng → silence, with reasons.
+"""The TTS chain: XTTS clone → XTTS preset → Piper → flite → espeak-ng → silence, with reasons.
 
 One call per line. Engines that do not apply to the request (no clone asked, a voice of
 another engine, a language they do not speak) are passed over with a reason; engines that
@@ -14,13 +14,14 @@ import numpy as np
 from ..engine import Registry
 from .base import EngineOutput, TtsEngine, TtsRequest, TtsResult, as_mono_float
 from .espeak import EspeakEngine
+from .flite import FliteEngine
 from .piper import PiperEngine
 from .silence import SilenceEngine
 from .xtts import XttsCloneEngine, XttsPresetEngine
 
 __all__ = ["ORDER", "registry", "synthesize", "finish"]
 
-ORDER = ("xtts", "xtts-preset", "piper", "espeak", "silence")
+ORDER = ("xtts", "xtts-preset", "piper", "flite", "espeak", "silence")
 TARGET_RMS = 0.1  # about -20 dBFS of active speech: lines from different engines sit level
 PEAK_CAP = 0.95
 TRIM_DB = -50.0
@@ -29,7 +30,8 @@ TRIM_PAD = 0.05  # seconds of edge silence kept
 
 def registry() -> Registry[TtsEngine]:
     """TTS engines in default preference order."""
-    return Registry("tts", [XttsCloneEngine(), XttsPresetEngine(), PiperEngine(), EspeakEngine(), SilenceEngine()])
+    return Registry("tts", [XttsCloneEngine(), XttsPresetEngine(), PiperEngine(), FliteEngine(), EspeakEngine(),
+                                SilenceEngine()])
 
 
 def finish(samples: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -19,12 +19,13 @@ from .base import EngineOutput, TtsRequest, VoiceSpec, language_base
 __all__ = ["EspeakEngine", "MALE_VARIANTS", "FEMALE_VARIANTS", "espeak_language"]
 
 # Variants that sound like speech (no whisper, robot or announcer effects), in the order
-# characters receive them: farthest-first by measured resemblyzer similarity, so the first
-# characters of an episode get the most distinct voices. Variants that whisper tiny.en
-# understood poorly (WER > 0.3: david, anika, Andrea) are left out; klatt4 comes late because
-# it sounds like the male klatt.
-MALE_VARIANTS = ["Andy", "john", "klatt", "paul", "m7", "m6", "m2", "klatt3", "max", "m4", "m3", "m5", "m1"]
-FEMALE_VARIANTS = ["f3", "steph", "belinda", "f5", "Annie", "klatt4", "f1", "linda", "f4", "f2"]
+# characters receive them once the palette (media.tts.palette) has run out: farthest-first by
+# measured resemblyzer similarity, so the first characters get the most distinct voices. Variants
+# tiny.en understood worse than 0.15 on clean sentences are left out (README "Dub intelligibility":
+# Andy 0.17, Annie 0.17, belinda 0.19, linda 0.22; before them david, anika, Andrea); klatt4
+# comes late because it sounds like the male klatt.
+MALE_VARIANTS = ["john", "klatt", "paul", "m7", "m6", "m2", "klatt3", "max", "m4", "m3", "m5", "m1"]
+FEMALE_VARIANTS = ["f3", "steph", "f5", "klatt4", "f1", "f4", "f2"]
 
 # espeak-ng voice names for the languages it reads better under a regional name
 _LANG = {"en": "en-us", "pt": "pt-br", "zh": "cmn", "fa": "fa", "sr": "sr"}
@@ -106,8 +107,8 @@ class EspeakEngine:
                 raise EngineFailed(f"espeak-ng produced no audio: {err}")
             audio = load(wav, mono=True)
         samples = audio.samples.astype(np.float32)
-        if voice.pitch_semitones:
-            from .voices import shift_pitch
+        if voice.pitch_semitones or voice.formant_semitones:
+            from .voices import shift_voice
 
-            samples = shift_pitch(samples, audio.sample_rate, voice.pitch_semitones)
+            samples = shift_voice(samples, audio.sample_rate, voice.pitch_semitones, voice.formant_semitones)
         return EngineOutput(samples, audio.sample_rate, voice.with_(engine="espeak").key)

@@ -143,10 +143,10 @@ class PiperEngine:
             raise EngineFailed(f"Piper {info.name} produced no audio (text has nothing to speak?)")
         samples = np.concatenate(parts)
         key_spec = (spec or _default_spec(info)).with_(engine="piper", voice_id=info.name, speaker=speaker)
-        if key_spec.pitch_semitones:
-            from .voices import shift_pitch
+        if key_spec.pitch_semitones or key_spec.formant_semitones:
+            from .voices import shift_voice
 
-            samples = shift_pitch(samples, info.sample_rate, key_spec.pitch_semitones)
+            samples = shift_voice(samples, info.sample_rate, key_spec.pitch_semitones, key_spec.formant_semitones)
         return EngineOutput(samples, info.sample_rate, key_spec.key)
 
 

@@ -10,10 +10,11 @@ import numpy as np
 from ..timing import has_rubberband, run_filter
 from .base import TtsRequest, VoiceSpec, language_base
 from .espeak import FEMALE_VARIANTS, MALE_VARIANTS, EspeakEngine
+from .flite import FLITE_VOICES, FliteEngine, flite_voices
 from .piper import PiperEngine, piper_voice_infos
 from .xtts import XttsPresetEngine
 
-__all__ = ["character_voice", "assign_voices", "list_voices", "shift_pitch", "PITCH_SHIFTS"]
+__all__ = ["character_voice", "assign_voices", "list_voices", "shift_pitch", "shift_voice", "PITCH_SHIFTS"]
 
 PITCH_SHIFTS = (-4.0, -2.0, 0.0, 2.0, 4.0)  # semitones offered on top of each Piper voice
 # espeak pitch (0-99) ranges per gender: low male .. high female, overlapping in the middle
@@ -81,12 +82,13 @@ def list_voices(
     language: str = "en",
     *,
     pitch_shifts: Iterable[float] = PITCH_SHIFTS,
-    engines: Iterable[str] = ("xtts-preset", "piper", "espeak"),
+    engines: Iterable[str] = ("xtts-preset", "piper", "flite", "espeak"),
     max_speakers_per_voice: int = 16,
 ) -> list[VoiceSpec]:
     """Every non-clone voice that can speak `language` here, as VoiceSpecs the chain accepts.
 
-    Piper voices come at several pitch shifts (duration kept); espeak variants at their
+    Piper voices come at several pitch shifts (duration kept); flite's built-in voices as they
+    are; the palette's formant-shifted copies (media.tts.palette); espeak variants at their
     gender's middle pitch. XTTS presets are listed when speakers_xtts.pth exists.
     """
     wanted = set(engines)
@@ -103,6 +105,14 @@ def list_voices(
                     label = f"Piper {info.name}{' ' + speaker if speaker else ''}{f' {st:+g} st' if st else ''}"
                     voices.append(VoiceSpec(engine="piper", voice_id=info.name, speaker=speaker,
                                             pitch_semitones=float(st), label=label))
+    if "flite" in wanted and FliteEngine().availability()[0] and FliteEngine().applies(TtsRequest("", language))[0]:
+        voices += [VoiceSpec(engine="flite", voice_id=name, gender=FLITE_VOICES[name], label=f"flite {name}")
+                   for name in flite_voices()]
+    from .palette import palette  # local: the palette module imports this one's engines
+
+    listed = {(v.engine, v.voice_id, v.speaker, v.pitch_semitones, v.formant_semitones) for v in voices}
+    voices += [v for v in palette(language) if v.engine in wanted
+               and (v.engine, v.voice_id, v.speaker, v.pitch_semitones, v.formant_semitones) not in listed]
     if "espeak" in wanted:
         espeak = EspeakEngine()
         if espeak.availability()[0] and espeak.applies(TtsRequest("", language))[0]:
@@ -112,6 +122,31 @@ def list_voices(
                     voices.append(VoiceSpec(engine="espeak", voice_id=variant, gender=g, pitch=(lo + hi) // 2,
                                             label=f"espeak {variant}"))
     return voices
+
+
+def shift_voice(samples: np.ndarray, sample_rate: int, pitch_semitones: float,
+                formant_semitones: float | None = None) -> np.ndarray:
+    """Another voice from a voice: pitch moved by `pitch_semitones` and the formants (vocal tract
+    size, what speaker embeddings and listeners hear as a different person) by `formant_semitones`,
+    duration kept. None: formants follow the pitch (`shift_pitch`).
+
+    Resampling by the formant ratio moves pitch, formants and tempo together; rubberband in its
+    formant-preserving mode then puts pitch and tempo where they belong without moving the
+    formants again. ffmpeg's rubberband (R2 engine) preserves formants when it shifts pitch up,
+    much less when it shifts down (measured: tests/media/test_tts_flite.py), so voices are built
+    with the pitch moved at least as far up as the formants (pitch_semitones >= formant_semitones).
+    Without ffmpeg's rubberband only the joint shift is possible."""
+    if formant_semitones is None or not has_rubberband():
+        return shift_pitch(samples, sample_rate, pitch_semitones)
+    if not pitch_semitones and not formant_semitones:
+        return samples
+    formant = 2.0 ** (formant_semitones / 12.0)
+    pitch = 2.0 ** (pitch_semitones / 12.0)
+    graph = (f"asetrate={int(round(sample_rate * formant))},aresample={sample_rate},"
+             f"rubberband=tempo={1.0 / formant:.6f}:pitch={pitch / formant:.6f}:formant=preserved:pitchq=quality")
+    out = run_filter(samples, sample_rate, graph)
+    n = len(samples)
+    return out[:n] if len(out) >= n else np.pad(out, (0, n - len(out)))
 
 
 def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float) -> np.ndarray:

@@ -135,7 +135,7 @@ def test_language_without_piper_voice_goes_to_espeak(no_models):
 
 def test_missing_piper_voice_falls_through(no_models):
     result = synthesize(TtsRequest("Hello.", "en", voice=VoiceSpec("piper", "en_GB-nobody-low")))
-    assert result.provider == "espeak"
+    assert result.provider == "flite"  # the next engine of the chain
     assert any("en_GB-nobody-low" in r and r.startswith("piper:") for r in result.fallback_reasons)
 
 
@@ -160,7 +160,7 @@ def test_empty_text_is_silence_of_the_slot(no_models):
 
 
 def test_preference_and_registry_order(no_models):
-    assert registry().names() == ["xtts", "xtts-preset", "piper", "espeak", "silence"]
+    assert registry().names() == ["xtts", "xtts-preset", "piper", "flite", "espeak", "silence"]
     assert synthesize(TtsRequest("Hello.", "en"), preference=["espeak"]).provider == "espeak"
 
 
