@@ -49,12 +49,16 @@ MIN_ACTIVE_RATIO = 0.1
 
 def eer_threshold(similarities: np.ndarray, same: np.ndarray) -> tuple[float, float]:
     """(similarity at the equal-error point, the error rate there) for pair similarities and
-    whether each pair is the same speaker."""
+    whether each pair is the same speaker. Where the two rates are equal over a range (the
+    distributions do not overlap, EER 0), the middle of that range: as far from both as the
+    measured pairs allow."""
     sims, same = np.asarray(similarities, float), np.asarray(same, bool)
     grid = np.linspace(-1.0, 1.0, 2001)
     miss = np.searchsorted(np.sort(sims[same]), grid) / max(same.sum(), 1)  # same pairs below the cut
     false = 1.0 - np.searchsorted(np.sort(sims[~same]), grid) / max((~same).sum(), 1)  # different above
-    i = int(np.argmin(np.abs(miss - false)))
+    gap = np.abs(miss - false)
+    ties = np.flatnonzero(gap <= gap.min() + 1e-12)
+    i = int(ties[len(ties) // 2]) if np.all(np.diff(ties) == 1) else int(ties[0])
     return float(grid[i]), float((miss[i] + false[i]) / 2)
 
 
