@@ -91,27 +91,33 @@ def cluster_embeddings(vectors: np.ndarray, seconds: np.ndarray, threshold: floa
         min_clusters = max_clusters = min(num_clusters, n)
 
     def large_of(labels):
-        sizes = np.bincount(labels, weights=seconds)
-        large = np.flatnonzero(sizes >= min_seconds)
-        if len(large) == 0:  # nobody says enough: the loudest cluster stands for everyone
-            large = np.array([int(np.argmax(sizes))])
-        return large
+        ids, inverse = np.unique(labels, return_inverse=True)
+        sizes = np.bincount(inverse, weights=seconds)
+        if not np.any(sizes >= min_seconds):  # nobody says enough: the loudest cluster stands for everyone
+            return ids[[int(np.argmax(sizes))]]
+        return ids[sizes >= min_seconds]
 
     labels = fcluster(tree, threshold, criterion="distance")
     large = large_of(labels)
     if not min_clusters <= len(large) <= max_clusters:
-        # walk the merge heights nearest the calibrated cut first, as pyannote does
-        best = None
+        # move the cut: the most clusters within the bounds when there were too many, the fewest
+        # when there were too few (the nearest to the calibrated answer either way)
+        too_many, best = len(large) > max_clusters, None
         for k in range(1, n + 1):
             cand = fcluster(tree, k, criterion="maxclust")
             n_large = len(large_of(cand))
-            if min_clusters <= n_large <= max_clusters:
-                best = cand
-                if n_large >= min_clusters and (len(large) > max_clusters or n_large == min_clusters):
-                    break
             if n_large > max_clusters:
                 break
-        if best is not None:
+            if n_large >= min_clusters:
+                best = cand
+                if not too_many:
+                    break
+        if best is None and not too_many:
+            # asked for more people than have enough speech each: the caller knows the cast
+            best = fcluster(tree, min(min_clusters, n), criterion="maxclust")
+            large = np.unique(best)
+            labels = best
+        elif best is not None:
             labels = best
             large = large_of(labels)
     small = np.setdiff1d(np.unique(labels), large)
