@@ -12,12 +12,14 @@ passed `min_cluster_size` on a long one: the speaker count swung with length (5 
    misjudged (the equal-error point of the two similarity distributions, see `CALIBRATION`);
    average linkage compares mean pair similarities, which do not depend on how many pairs there
    are;
-2. a cluster's size is the *speech seconds* its embeddings stand for (clean frames, divided by
+2. clusters whose centroids are closer than the same cut are one voice (noisy embeddings of a
+   voice form a fragment apart from its clean ones, and a fragment grows with the episode, so
+   no size rule can remove it at every length);
+3. a cluster's size is the *speech seconds* its embeddings stand for (clean frames, divided by
    how many chunks cover each second), and a cluster with less than `MIN_SPEAKER_SECONDS` joins
-   the nearest larger one: that is less speech than one full-quality embedding needs (pyannote
-   keeps an embedding only when its speaker talks alone for 20 % of a 10 s chunk), so it cannot
-   be told apart from a fragment of a known voice;
-3. speaker-count bounds, when given, move the cut along the same dendrogram.
+   the nearest larger one: less speech than one embedding is made of cannot be told apart from
+   a stray piece of a known voice;
+4. speaker-count bounds, when given, move the cut along the same dendrogram.
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ CALIBRATION = {
     "resemblyzer": 0.45,
     "ecapa": 0.70,  # no public ECAPA weights here: pyannote 3.0's value for its ECAPA pipelines
 }
-MIN_SPEAKER_SECONDS = 2.0
+MIN_SPEAKER_SECONDS = 1.0  # one embedding's worth of clean speech (MIN_ACTIVE_RATIO x 10 s)
 # pyannote drops an embedding whose speaker talks alone for less than 20 % of its 10 s chunk;
 # in dialogue with overlaps (AMI meetings) that leaves some people with no embedding at all, so
 # they cannot become a cluster. 1 s of clean speech is still twice the embedding engines'
@@ -74,6 +76,28 @@ def _speech_seconds(segmentations, chunk_idx: np.ndarray, speaker_idx: np.ndarra
     return clean.sum(axis=1) * (window.duration / frames) / coverage
 
 
+def _merge_close_centroids(vectors: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
+    """Join clusters whose mean voices (normalised centroids) are closer than `threshold`,
+    nearest pair first. Noisy chunk embeddings of one voice (music under it, a word of someone
+    else) sit far from its clean ones on average, so average linkage leaves them as a separate
+    fragment; their centroid still lands on the same voice. A fragment is as long as the voice
+    it belongs to is repeated, so only a rule on voices, not on sizes, keeps a long episode's
+    count equal to a short one's."""
+    labels = labels.copy()
+    while True:
+        ids = np.unique(labels)
+        if len(ids) < 2:
+            return labels
+        centroids = np.stack([vectors[labels == c].mean(axis=0) for c in ids])
+        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+        distance = 1.0 - centroids @ centroids.T
+        np.fill_diagonal(distance, np.inf)
+        a, b = np.unravel_index(int(np.argmin(distance)), distance.shape)
+        if distance[a, b] >= threshold:
+            return labels
+        labels[labels == ids[b]] = ids[a]
+
+
 def cluster_embeddings(vectors: np.ndarray, seconds: np.ndarray, threshold: float, *,
                        min_seconds: float = MIN_SPEAKER_SECONDS, min_clusters: int = 1,
                        max_clusters: int | None = None, num_clusters: int | None = None) -> np.ndarray:
@@ -97,7 +121,7 @@ def cluster_embeddings(vectors: np.ndarray, seconds: np.ndarray, threshold: floa
             return ids[[int(np.argmax(sizes))]]
         return ids[sizes >= min_seconds]
 
-    labels = fcluster(tree, threshold, criterion="distance")
+    labels = _merge_close_centroids(vectors, fcluster(tree, threshold, criterion="distance"), threshold)
     large = large_of(labels)
     if not min_clusters <= len(large) <= max_clusters:
         # move the cut: the most clusters within the bounds when there were too many, the fewest
