@@ -28,7 +28,7 @@ def test_count_is_the_same_for_a_short_and_a_long_recording():
 def test_a_voice_with_too_little_speech_joins_the_nearest_speaker():
     rng = np.random.default_rng(2)
     x, who = _voices(rng, 3, 8)
-    seconds = np.where(who == 2, 0.2, 0.5)  # the third voice: 1.6 s in all, under 2 s
+    seconds = np.where(who == 2, 0.1, 0.5)  # the third voice: 0.8 s in all, under 1 s
     labels = cluster_embeddings(x, seconds, CALIBRATION["campplus"])
     assert labels.max() + 1 == 2
     assert len(set(labels[who == 0])) == 1 and len(set(labels[who == 1])) == 1
