@@ -26,7 +26,8 @@ def _offline_ready():
 
 
 def _labelled_embeddings(artifacts: dict, turns: list[tuple[float, float, str]]):
-    """Unit chunk embeddings whose clean frames are >= 80 % one reference speaker, with that
+    """Unit chunk embeddings of full quality (their speaker alone for >= 2 s of the 10 s chunk,
+    pyannote's own bar) whose clean frames are >= 80 % one reference speaker, with that
     speaker: the pairs the threshold is calibrated on."""
     seg, emb = artifacts["segmentation"], artifacts["embeddings"]
     data = seg.data
@@ -37,7 +38,7 @@ def _labelled_embeddings(artifacts: dict, turns: list[tuple[float, float, str]])
     for c in range(chunks):
         for s in range(local):
             mask = (data[c, :, s] > 0) & single[c]
-            if mask.sum() < clustering.MIN_ACTIVE_RATIO * frames or np.isnan(emb[c, s]).any():
+            if mask.sum() < 0.2 * frames or np.isnan(emb[c, s]).any():
                 continue
             times = window[c].start + (np.flatnonzero(mask) + 0.5) * frame
             who = [next((w for a, b, w in turns if a <= t < b), None) for t in times[::5]]
