@@ -38,9 +38,6 @@ CALIBRATION = {
     # 39 embeddings of 8 people, EER 0.10 at distance 0.505; a cut at 0.5 merges people
     # (6 of 9 on the composite), so 0.39 stays until a calibration set with more voices exists.
     "campplus": 0.39,
-    # not re-measured (CAM++ is the engine this machine runs): the previous hand-set value
-    "resemblyzer": 0.45,
-    "ecapa": 0.70,  # no public ECAPA weights here: pyannote 3.0's value for its ECAPA pipelines
 }
 MIN_SPEAKER_SECONDS = 1.0  # one embedding's worth of clean speech (MIN_ACTIVE_RATIO x 10 s)
 # pyannote drops an embedding whose speaker talks alone for less than 20 % of its 10 s chunk;

@@ -27,10 +27,15 @@ __all__ = ["PyannoteFull", "PyannoteOffline", "EmbeddingAdapter", "CLUSTERING", 
 
 SAMPLE_RATE = 16000
 
-# Clustering per embedding model: a cosine-distance cut calibrated on same- vs different-speaker
-# similarities (media/diarization/clustering.py says how) and the least speech a speaker needs.
-CLUSTERING = {name: {"threshold": threshold, "min_seconds": MIN_SPEAKER_SECONDS}
-              for name, threshold in CALIBRATION.items()}
+# Clustering per embedding model. Engines with a calibrated cut (clustering.CALIBRATION: CAM++,
+# the one this machine runs) get the length-independent clustering of clustering.py; the others
+# keep pyannote's AgglomerativeClustering with their earlier hand-set values (resemblyzer chosen
+# on trn08; ecapa is pyannote 3.0's value for its ECAPA pipelines, no public weights here).
+CLUSTERING = {
+    **{name: {"threshold": threshold, "min_seconds": MIN_SPEAKER_SECONDS} for name, threshold in CALIBRATION.items()},
+    "resemblyzer": {"method": "centroid", "threshold": 0.45, "min_cluster_size": 12},
+    "ecapa": {"method": "centroid", "threshold": 0.70, "min_cluster_size": 12},
+}
 # torch threads while diarizing. One: measured on this 2-core machine shared with other workers,
 # CAM++ on four 10 s clips took 1.6 s with one thread and 40 s with two (OpenMP threads spinning
 # against each other's processes); MEDIA_DIARIZATION_THREADS=0 keeps torch's default.
@@ -137,6 +142,7 @@ def _offline_pipeline(seg_dir: Path, engine: EmbeddingEngine, params: dict, step
                       exclude_overlap: bool = True):
     from pyannote.audio import Audio, Inference
     from pyannote.audio.core.pipeline import Pipeline
+    from pyannote.audio.pipelines.clustering import AgglomerativeClustering
     from pyannote.audio.pipelines.speaker_diarization import SpeakerDiarization
     from pyannote.pipeline.parameter import ParamDict, Uniform
 
@@ -161,14 +167,16 @@ def _offline_pipeline(seg_dir: Path, engine: EmbeddingEngine, params: dict, step
             self.segmentation = ParamDict(min_duration_off=Uniform(0.0, 1.0))
             self._embedding = embedding
             self._audio = Audio(sample_rate=SAMPLE_RATE, mono="downmix")
-            self.clustering = speaker_clustering(params["threshold"], params["min_seconds"])
+            self.clustering = (speaker_clustering(params["threshold"], params["min_seconds"])
+                               if "min_seconds" in params else AgglomerativeClustering(metric="cosine"))
             self._expects_num_speakers = False
 
     model = model_cache.get(f"diar:segmentation:{seg_dir}", lambda: _segmentation_model(seg_dir))
     if not model.specifications.powerset:
         raise EngineUnavailable(f"{seg_dir}: expected a powerset segmentation model (segmentation-3.0)")
     pipeline = LocalSpeakerDiarization(model, EmbeddingAdapter(engine))
-    pipeline.instantiate({"segmentation": {"min_duration_off": 0.0}, "clustering": {}})
+    pyannote_params = {} if "min_seconds" in params else dict(params)
+    pipeline.instantiate({"segmentation": {"min_duration_off": 0.0}, "clustering": pyannote_params})
     return pipeline
 
 
