@@ -28,7 +28,7 @@ def test_count_is_the_same_for_a_short_and_a_long_recording():
 def test_a_voice_with_too_little_speech_joins_the_nearest_speaker():
     rng = np.random.default_rng(2)
     x, who = _voices(rng, 3, 8)
-    seconds = np.where(who == 2, 0.1, 0.5)  # the third voice: 0.8 s in all, under 1 s
+    seconds = np.where(who == 2, 0.02, 0.5)  # the third voice: 0.16 s in all, under 0.25 s
     labels = cluster_embeddings(x, seconds, CALIBRATION["campplus"])
     assert labels.max() + 1 == 2
     assert len(set(labels[who == 0])) == 1 and len(set(labels[who == 1])) == 1
@@ -41,7 +41,7 @@ def test_bounds_move_the_cut():
     seconds = np.full(len(x), 0.5)
     assert cluster_embeddings(x, seconds, CALIBRATION["campplus"], max_clusters=3).max() + 1 == 3
     assert cluster_embeddings(x, seconds, CALIBRATION["campplus"], num_clusters=7).max() + 1 == 7
-    assert cluster_embeddings(x, np.full(len(x), 0.01), CALIBRATION["campplus"], min_clusters=4).max() + 1 == 4
+    assert cluster_embeddings(x, np.full(len(x), 0.001), CALIBRATION["campplus"], min_clusters=4).max() + 1 == 4
 
 
 def test_equal_error_point():
