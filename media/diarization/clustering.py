@@ -44,7 +44,7 @@ CALIBRATION = {
 MIN_SPEAKER_SECONDS = 0.25
 # Embeddings clustered: pyannote's bar, the speaker alone for 20 % of the 10 s chunk (2 s), the
 # same full-quality embeddings the cut is calibrated on (1 s let noisier ones in: 11 of 9 people
-# at x2 against 9 of 9 with 2 s, on the same embeddings).
+# at x2 against 9 of 9 with 2 s on the same embeddings, 10 of 9 with the final size rule).
 MIN_ACTIVE_RATIO = 0.2
 
 
