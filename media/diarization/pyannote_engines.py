@@ -2,12 +2,15 @@
 offline pipeline made of segmentation-3.0 + our own speaker-embedding engine.
 
 The offline one is pyannote's own `SpeakerDiarization` (segmentation, overlap-aware speaker
-counting, reconstruction) with agglomerative clustering over embeddings from
-media.embeddings: no PLDA (it is trained for one specific embedding model) and no hub.
+counting, reconstruction) with our length-independent clustering (clustering.py) over
+embeddings from media.embeddings: no PLDA (it is trained for one specific embedding model) and
+no hub.
 """
 from __future__ import annotations
 
+import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -17,25 +20,26 @@ from ..cache import models as model_cache
 from ..embeddings import EmbeddingEngine
 from ..embeddings import registry as embedding_registry
 from ..errors import EngineFailed, EngineUnavailable
+from .clustering import CALIBRATION, MIN_SPEAKER_SECONDS, speaker_clustering
 from .types import Turn
 
-__all__ = ["PyannoteFull", "PyannoteOffline", "EmbeddingAdapter", "CLUSTERING", "pick_embedding"]
+__all__ = ["PyannoteFull", "PyannoteOffline", "EmbeddingAdapter", "CLUSTERING", "pick_embedding", "torch_threads"]
 
 SAMPLE_RATE = 16000
 
-# Agglomerative clustering per embedding model. Threshold is a cosine *distance* (1 - similarity).
-# Chosen on trn08 (4 speakers) as the middle of the range where the result does not change,
-# then checked on files not used to choose: sample.wav (2 speakers found), trn07 (3 of 4),
-# trn07+trn08 concatenated (4 of 4) and sample+trn07+trn08 (campplus 5, resemblyzer 6 of 6).
-# tests/media/test_diarization.py holds the figures to. min_cluster_size 12 is pyannote's
-# default (it shrinks to 10 % of the embeddings on short files).
+# Clustering per embedding model. Engines with a calibrated cut (clustering.CALIBRATION: CAM++,
+# the one this machine runs) get the length-independent clustering of clustering.py; the others
+# keep pyannote's AgglomerativeClustering with their earlier hand-set values (resemblyzer chosen
+# on trn08; ecapa is pyannote 3.0's value for its ECAPA pipelines, no public weights here).
 CLUSTERING = {
-    "campplus": {"method": "average", "threshold": 0.45, "min_cluster_size": 12},
+    **{name: {"threshold": threshold, "min_seconds": MIN_SPEAKER_SECONDS} for name, threshold in CALIBRATION.items()},
     "resemblyzer": {"method": "centroid", "threshold": 0.45, "min_cluster_size": 12},
-    # not tuned here (no public ECAPA weights on this machine): pyannote 3.0's value for its
-    # speechbrain-ECAPA-era pipelines
     "ecapa": {"method": "centroid", "threshold": 0.70, "min_cluster_size": 12},
 }
+# torch threads while diarizing. One: measured on this 2-core machine shared with other workers,
+# CAM++ on four 10 s clips took 1.6 s with one thread and 40 s with two (OpenMP threads spinning
+# against each other's processes); MEDIA_DIARIZATION_THREADS=0 keeps torch's default.
+THREADS_ENV = "MEDIA_DIARIZATION_THREADS"
 _lock = threading.Lock()  # pyannote pipelines keep per-call state on the object
 
 
@@ -49,6 +53,21 @@ def pick_embedding(name: str | None) -> EmbeddingEngine:
     if not ok:
         raise EngineUnavailable(f"embedding {name}: {reason}")
     return engine
+
+
+@contextmanager
+def torch_threads():
+    """Run torch with MEDIA_DIARIZATION_THREADS threads (default 1), then restore the count."""
+    import torch
+
+    wanted = int(os.environ.get(THREADS_ENV, "1") or 0)
+    before = torch.get_num_threads()
+    if wanted > 0:
+        torch.set_num_threads(wanted)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _file(samples: np.ndarray, uri: str) -> dict:
@@ -148,14 +167,16 @@ def _offline_pipeline(seg_dir: Path, engine: EmbeddingEngine, params: dict, step
             self.segmentation = ParamDict(min_duration_off=Uniform(0.0, 1.0))
             self._embedding = embedding
             self._audio = Audio(sample_rate=SAMPLE_RATE, mono="downmix")
-            self.clustering = AgglomerativeClustering(metric="cosine")
+            self.clustering = (speaker_clustering(params["threshold"], params["min_seconds"])
+                               if "min_seconds" in params else AgglomerativeClustering(metric="cosine"))
             self._expects_num_speakers = False
 
     model = model_cache.get(f"diar:segmentation:{seg_dir}", lambda: _segmentation_model(seg_dir))
     if not model.specifications.powerset:
         raise EngineUnavailable(f"{seg_dir}: expected a powerset segmentation model (segmentation-3.0)")
     pipeline = LocalSpeakerDiarization(model, EmbeddingAdapter(engine))
-    pipeline.instantiate({"segmentation": {"min_duration_off": 0.0}, "clustering": dict(params)})
+    pyannote_params = {} if "min_seconds" in params else dict(params)
+    pipeline.instantiate({"segmentation": {"min_duration_off": 0.0}, "clustering": pyannote_params})
     return pipeline
 
 
@@ -190,7 +211,7 @@ class PyannoteOffline:
         key = f"diar:offline:{seg_dir}:{engine.model_id}:{sorted(params.items())}:{self.step}"
         pipeline = model_cache.get(key, lambda: _offline_pipeline(seg_dir, engine, params, self.step))
         try:
-            with _lock:
+            with _lock, torch_threads():
                 annotation = pipeline(_file(samples, uri), hook=_hook(progress),
                                       **_bounds(min_speakers, max_speakers, num_speakers))
         except (RuntimeError, ValueError) as exc:
@@ -226,7 +247,7 @@ class PyannoteFull:
             raise EngineUnavailable(reason)
         pipeline = model_cache.get(f"diar:full:{path}", lambda: _full_pipeline(path))
         try:
-            with _lock:
+            with _lock, torch_threads():
                 output = pipeline(_file(samples, uri), hook=_hook(progress),
                                   **_bounds(min_speakers, max_speakers, num_speakers))
         except (RuntimeError, ValueError) as exc:
