@@ -59,15 +59,6 @@ class QcEngines:
     def character_of(self, label: str) -> str:
         return self._characters.get(label, "")
 
-    def transcribe(self, samples: np.ndarray, rate: int) -> str | None:
-        try:
-            result = transcribe(samples, sample_rate=rate, model=self.asr_model, language=self.language,
-                                word_timestamps=False, vad_filter=False, beam_size=1)
-        except Exception as exc:  # noqa: BLE001 - an unusable model (e.g. English-only for another language)
-            self.notes.setdefault("round_trip", f"off: {exc}")
-            return None
-        return result.text
-
     def transcribe_many(self, clips: list[np.ndarray], rate: int) -> list[str | None]:
         """Every line's text in a few ASR calls (media.roundtrip packs them into ≤ 28 s chunks)."""
         def words_of(samples: np.ndarray, sample_rate: int):

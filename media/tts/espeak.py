@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import load
-from ..errors import EngineFailed, EngineUnavailable
 from .base import EngineOutput, TtsRequest, VoiceSpec, language_base
+from .binary import run_to_wav
 
 __all__ = ["EspeakEngine", "MALE_VARIANTS", "FEMALE_VARIANTS", "espeak_language"]
 
@@ -95,16 +95,7 @@ class EspeakEngine:
             # text on stdin, never as an argument: a line starting with "-" is not an option
             args = ["espeak-ng", "-v", arg, "-p", str(int(voice.pitch)), "-s", str(int(round(voice.rate * request.speed))),
                     "-w", str(wav), "--stdin"]
-            try:
-                proc = subprocess.run(args, input=request.text.encode("utf-8"), capture_output=True,
-                                      timeout=self.timeout, check=False)
-            except subprocess.TimeoutExpired as exc:
-                raise EngineFailed(f"espeak-ng timed out after {self.timeout:.0f} s") from exc
-            except OSError as exc:
-                raise EngineUnavailable(f"espeak-ng could not start: {exc}") from exc
-            if proc.returncode != 0 or not wav.is_file() or wav.stat().st_size <= 44:
-                err = proc.stderr.decode("utf-8", "replace").strip() or f"exit code {proc.returncode}"
-                raise EngineFailed(f"espeak-ng produced no audio: {err}")
+            run_to_wav(args, wav, name="espeak-ng", timeout=self.timeout, stdin=request.text.encode("utf-8"))
             audio = load(wav, mono=True)
         samples = audio.samples.astype(np.float32)
         if voice.pitch_semitones or voice.formant_semitones:

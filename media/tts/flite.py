@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import load
-from ..errors import EngineFailed, EngineUnavailable
+from ..errors import EngineUnavailable
 from .base import EngineOutput, TtsRequest, VoiceSpec, language_base
+from .binary import run_to_wav
 
 __all__ = ["FliteEngine", "FLITE_VOICES", "DEFAULT_FLITE_VOICE", "flite_voices"]
 
@@ -73,15 +74,7 @@ class FliteEngine:
             text.write_text(request.text, encoding="utf-8")
             args = ["flite", "-voice", name, "--setf", f"duration_stretch={stretch:.4f}",
                     "-f", str(text), "-o", str(wav)]
-            try:
-                proc = subprocess.run(args, capture_output=True, timeout=self.timeout, check=False)
-            except subprocess.TimeoutExpired as exc:
-                raise EngineFailed(f"flite timed out after {self.timeout:.0f} s") from exc
-            except OSError as exc:
-                raise EngineUnavailable(f"flite could not start: {exc}") from exc
-            if proc.returncode != 0 or not wav.is_file() or wav.stat().st_size <= 44:
-                err = proc.stderr.decode("utf-8", "replace").strip() or f"exit code {proc.returncode}"
-                raise EngineFailed(f"flite produced no audio: {err}")
+            run_to_wav(args, wav, name="flite", timeout=self.timeout)
             audio = load(wav, mono=True)
         samples = audio.samples.astype(np.float32)
         key_spec = (spec or VoiceSpec(engine="flite")).with_(engine="flite", voice_id=name)
