@@ -144,7 +144,8 @@ class WhisperAsr:
     def transcribe(self, source: Source, *, sample_rate: int | None = None, language: str | None = None,
                    task: str = "transcribe", clip: tuple[float, float] | None = None, channel: int | None = None,
                    beam_size: int = 5, vad_filter: bool = True, word_timestamps: bool = True,
-                   initial_prompt: str | None = None, progress=None, word_times: str | None = None) -> Transcript:
+                   initial_prompt: str | None = None, progress=None, word_times: str | None = None,
+                   without_timestamps: bool = False) -> Transcript:
         """`progress(fraction)`, when given, is called as decoding moves through the audio.
         `word_times` picks how words get their times when `word_timestamps` (see the module doc)."""
         if task not in TASKS:
@@ -166,7 +167,10 @@ class WhisperAsr:
             return Transcript(language or "en", 0.0, [], self.model, task, duration)
         try:
             with self._lock:
-                options = dict(language=language, task=task, beam_size=beam_size, initial_prompt=initial_prompt)
+                # without_timestamps: one segment per 30 s window, decoded once (no seek back to the
+                # last timestamp); for audio known to fit a window, e.g. QC's packed lines
+                options = dict(language=language, task=task, beam_size=beam_size, initial_prompt=initial_prompt,
+                               without_timestamps=without_timestamps)
                 if word_timestamps and method == "aligned":
                     segments, info = decode_then_align(model, samples, vad_filter=vad_filter, progress=progress,
                                                        **options)

@@ -64,7 +64,7 @@ class QcEngines:
         def words_of(samples: np.ndarray, sample_rate: int):
             try:
                 result = transcribe(samples, sample_rate=sample_rate, model=self.asr_model, language=self.language,
-                                    word_timestamps=True, vad_filter=False, beam_size=1)
+                                    word_timestamps=True, vad_filter=False, beam_size=1, without_timestamps=True)
             except Exception as exc:  # noqa: BLE001 - an unusable model (e.g. English-only for another language)
                 self.notes.setdefault("round_trip", f"off: {exc}")
                 return None
