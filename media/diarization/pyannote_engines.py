@@ -8,9 +8,7 @@ no hub.
 """
 from __future__ import annotations
 
-import os
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,7 @@ from ..cache import models as model_cache
 from ..embeddings import EmbeddingEngine
 from ..embeddings import registry as embedding_registry
 from ..errors import EngineFailed, EngineUnavailable
+from ..threads import torch_threads as _threads
 from .clustering import CALIBRATION, MIN_SPEAKER_SECONDS, speaker_clustering
 from .types import Turn
 
@@ -36,9 +35,7 @@ CLUSTERING = {
     "resemblyzer": {"method": "centroid", "threshold": 0.45, "min_cluster_size": 12},
     "ecapa": {"method": "centroid", "threshold": 0.70, "min_cluster_size": 12},
 }
-# torch threads while diarizing. One: measured on this 2-core machine shared with other workers,
-# CAM++ on four 10 s clips took 1.6 s with one thread and 40 s with two (OpenMP threads spinning
-# against each other's processes); MEDIA_DIARIZATION_THREADS=0 keeps torch's default.
+# torch threads while diarizing (media.threads says why one); MEDIA_DIARIZATION_THREADS=0 keeps torch's default.
 THREADS_ENV = "MEDIA_DIARIZATION_THREADS"
 _lock = threading.Lock()  # pyannote pipelines keep per-call state on the object
 
@@ -55,19 +52,9 @@ def pick_embedding(name: str | None) -> EmbeddingEngine:
     return engine
 
 
-@contextmanager
 def torch_threads():
-    """Run torch with MEDIA_DIARIZATION_THREADS threads (default 1), then restore the count."""
-    import torch
-
-    wanted = int(os.environ.get(THREADS_ENV, "1") or 0)
-    before = torch.get_num_threads()
-    if wanted > 0:
-        torch.set_num_threads(wanted)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    """Torch with MEDIA_DIARIZATION_THREADS threads (default 1) while diarizing."""
+    return _threads(THREADS_ENV)
 
 
 def _file(samples: np.ndarray, uri: str) -> dict:

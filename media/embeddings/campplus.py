@@ -16,7 +16,10 @@ import numpy as np
 from .. import modelpaths
 from ..cache import models as model_cache
 from ..errors import EngineUnavailable
+from ..threads import torch_threads
 from .base import EmbeddingEngine, file_tag
+
+THREADS_ENV = "MEDIA_EMBEDDING_THREADS"  # torch threads for CAM++ (media.threads: one by default)
 
 __all__ = ["CamPlusPlus", "load_campplus_class"]
 
@@ -116,7 +119,7 @@ class CamPlusPlus(EmbeddingEngine):
 
         model = self._model()
         out = []
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_threads(THREADS_ENV):
             for clip in clips:
                 feats = kaldi.fbank(torch.from_numpy(clip)[None], num_mel_bins=80, sample_frequency=16000, dither=0.0)
                 feats = feats - feats.mean(dim=0, keepdim=True)  # per-utterance mean normalisation
