@@ -12,7 +12,7 @@ from typing import Sequence
 from . import ffmpeg
 from .errors import InvalidMediaError, MediaError
 
-__all__ = ["SubtitleTrack", "MuxResult", "mux", "iso639_2"]
+__all__ = ["SubtitleTrack", "MuxResult", "mux", "encode_aac", "iso639_2"]
 
 # ISO 639-1 -> ISO 639-2/B (what Matroska wants; ffmpeg maps it for MP4 itself)
 _ISO = {
@@ -72,6 +72,16 @@ def _container(out: Path) -> tuple[str, str]:
     raise MediaError(f"{out.name}: output must be .mkv or .mp4")
 
 
+def encode_aac(src: str | Path, out: str | Path, *, bitrate: str = "192k", timeout: float | None = None) -> Path:
+    """`src` as AAC in an .m4a, for muxing into several containers without encoding it again
+    (ffmpeg's AAC encoder is single-threaded: ~10 CPU seconds per 6 minutes of 48 kHz stereo)."""
+    out = Path(out)
+    ffmpeg.require_audio(ffmpeg.probe(src))
+    ffmpeg.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(src), "-map", "0:a:0", "-c:a", "aac",
+                "-b:a", bitrate, "-f", "mp4", str(out)], timeout=timeout, what="ffmpeg aac")
+    return out
+
+
 def mux(
     out: str | Path,
     *,
@@ -90,7 +100,8 @@ def mux(
 ) -> MuxResult:
     """Write `out` (.mkv or .mp4) from the source's video, the dub and the original audio.
 
-    `original_audio` replaces the source's own first audio track as the second track.
+    `original_audio` replaces the source's own first audio track as the second track. A dub
+    already in AAC (encode_aac) is copied, anything else is encoded to AAC at `audio_bitrate`.
     """
     out, source, dub_audio = Path(out), Path(source), Path(dub_audio)
     container, fmt = _container(out)
@@ -124,7 +135,10 @@ def mux(
         maps += ["-map", f"0:{src_info.video[0].index}"]
         codecs += ["-c:v", "copy"]
     maps += ["-map", "1:a:0"]
-    codecs += ["-c:a:0", "aac", "-b:a:0", audio_bitrate]
+    if dub_info.audio[0].codec == "aac":  # encoded once for both containers (encode_aac): copy it
+        codecs += ["-c:a:0", "copy"]
+    else:
+        codecs += ["-c:a:0", "aac", "-b:a:0", audio_bitrate]
     audio_tracks = [(dub_language, dub_title or f"Dub ({iso639_2(dub_language)})", "default")]
     if keep_original:
         maps += ["-map", f"{orig_input}:a:0"]

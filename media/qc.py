@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
@@ -142,10 +143,20 @@ def check_lines(lines: Sequence[LineSpec], *, dialogue: np.ndarray, rate: int, m
     peaks = None if mix is None or not mix_rate else (np.abs(mix) if mix.ndim == 1 else np.abs(mix).max(axis=1))
     audios = [_heard_audio(line, dialogue, rate, clips) for line in ordered]
     batch = None
+    pending = None
     if transcribe_many is not None:
         spoken = [k for k, line in enumerate(ordered) if line.text.strip()]
-        texts = transcribe_many([audios[k][1] for k in spoken], rate)
-        batch = dict(zip(spoken, texts))
+        # the round trip (CTranslate2) runs beside the embeddings (torch, one thread): both release the GIL
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qc-round-trip")
+        pending = pool.submit(transcribe_many, [audios[k][1] for k in spoken], rate)
+        pool.shutdown(wait=False)
+    vectors: dict[int, np.ndarray | None] = {}
+    if embed is not None and refs:
+        for i, line in enumerate(ordered):
+            if line.character in refs and len(audios[i][1]) >= MIN_VOICE_SECONDS * rate:
+                vectors[i] = embed(audios[i][1], rate)
+    if pending is not None:
+        batch = dict(zip(spoken, pending.result()))
     out: list[LineQc] = []
     for i, line in enumerate(ordered):
         q = LineQc(line.index, line.character, speed=round(line.speed, 3), overrun=line.overrun)
@@ -169,19 +180,18 @@ def check_lines(lines: Sequence[LineSpec], *, dialogue: np.ndarray, rate: int, m
             if q.wer > t.wer:
                 q.flags.append("qc_wer")
                 q.reasons.append(f"round trip WER {q.wer:.2f} > {t.wer:.2f}")
-        if embed is not None and refs and line.character in refs and len(heard_audio) >= MIN_VOICE_SECONDS * rate:
-            vec = embed(heard_audio, rate)
-            if vec is not None:
-                sims = {code: float(np.dot(vec, ref)) for code, ref in refs.items()}
-                q.similarity = round(sims[line.character], 4)
-                others = {c: s for c, s in sims.items() if c != line.character}
-                if others:
-                    q.closest_other, q.closest_other_similarity = max(others.items(), key=lambda kv: kv[1])
-                    q.closest_other_similarity = round(q.closest_other_similarity, 4)
-                    if q.closest_other_similarity > q.similarity + t.voice_margin:
-                        q.flags.append("qc_voice")
-                        q.reasons.append(f"sounds closer to {q.closest_other} ({q.closest_other_similarity:.2f}) "
-                                         f"than to {line.character} ({q.similarity:.2f})")
+        vec = vectors.get(i)
+        if vec is not None:
+            sims = {code: float(np.dot(vec, ref)) for code, ref in refs.items()}
+            q.similarity = round(sims[line.character], 4)
+            others = {c: s for c, s in sims.items() if c != line.character}
+            if others:
+                q.closest_other, q.closest_other_similarity = max(others.items(), key=lambda kv: kv[1])
+                q.closest_other_similarity = round(q.closest_other_similarity, 4)
+                if q.closest_other_similarity > q.similarity + t.voice_margin:
+                    q.flags.append("qc_voice")
+                    q.reasons.append(f"sounds closer to {q.closest_other} ({q.closest_other_similarity:.2f}) "
+                                     f"than to {line.character} ({q.similarity:.2f})")
         timing = []
         if line.speed > t.speed + 1e-6:
             timing.append(f"speed-up {line.speed:.2f}x > {t.speed:.2f}x")

@@ -4,11 +4,13 @@ in the same transaction as the lines' new voice plans (so they always describe t
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 from django.db import transaction
 
 from media import subtitles
-from media.mux import SubtitleTrack, mux
+from media.mux import SubtitleTrack, encode_aac, mux
 from review.models import Segment
 
 from ..artifacts import source_path
@@ -42,12 +44,14 @@ class MuxStage:
         src = source_path(job.episode, ctx.workspace)
         dub = ctx.local(ctx.out("mix")["mix"])
         results = {}
-        for ext in ("mkv", "mp4"):
-            rel = f"{folder}/dub.{ext}"
-            results[ext] = mux(ctx.workspace.path(rel), source=src, dub_audio=dub, dub_language=job.target_language,
-                               original_language=series.source_language, subtitles=tracks,
-                               dub_title=f"Dub ({job.target_language})", original_title="Original",
-                               title=str(job.episode))
+        with tempfile.TemporaryDirectory(prefix=".aac-", dir=ctx.workspace.path(folder)) as tmp:
+            aac = encode_aac(dub, Path(tmp) / "dub.m4a")  # once, copied into both containers
+            for ext in ("mkv", "mp4"):
+                rel = f"{folder}/dub.{ext}"
+                results[ext] = mux(ctx.workspace.path(rel), source=src, dub_audio=aac, dub_language=job.target_language,
+                                   original_language=series.source_language, subtitles=tracks,
+                                   dub_title=f"Dub ({job.target_language})", original_title="Original",
+                                   title=str(job.episode))
         qc = {"pass": n, "loudness": ctx.out("mix")["loudness"], "overruns": ctx.out("tts")["overruns"],
               "separation_degraded": ctx.out("separate")["degraded"],
               "needs_translation": sum(1 for s in rows if "needs_translation" in s.flags),

@@ -17,6 +17,7 @@ from review.services import segment_add_flags
 from .base import StageContext, StageResult
 from .lineplans import fetch_clip, segments_of
 from .qc_engines import QcEngines, thresholds_from_settings
+from .qc_heard import wait_for_ahead
 
 RATE = 16000
 
@@ -36,33 +37,39 @@ class QcStage:
 
     def _check(self, ctx: StageContext) -> StageResult:
         began = time.monotonic()
+        spent: dict[str, float] = {}  # seconds per part, in qc.json: where QC's time goes
+        timed = _timer(spent)
         job, n = ctx.job, ctx.pass_number
+        ahead = timed("listen-ahead wait", wait_for_ahead)(job.pk, n)  # clips heard while mix and mux ran
         thresholds = thresholds_from_settings()
         rows = sorted((s for s in segments_of(job) if s.target_text.strip()), key=lambda s: (s.start, s.index))
-        dialogue = load(ctx.local(ctx.out("tts")["dialogue"]), mono=True, sample_rate=RATE).samples
-        mix_audio = load(ctx.local(ctx.out("mix")["mix"]), sample_rate=RATE).samples
-        engines = QcEngines(ctx, language=job.target_language)
+        dialogue = timed("load", load)(ctx.local(ctx.out("tts")["dialogue"]), mono=True, sample_rate=RATE).samples
+        mix_audio = timed("load", load)(ctx.local(ctx.out("mix")["mix"]), sample_rate=RATE).samples
+        engines = QcEngines(ctx, language=job.target_language, known_voices=ahead)
         specs = []
         for s in rows:
             plan = s.voice_plan or {}
             seconds = plan.get("seconds")
-            specs.append(LineSpec(s.index, s.start, s.end, s.target_text, character=_code(s), dub_start=s.start,
-                                  dub_end=s.start + seconds if seconds else s.end, speed=float(plan.get("speed") or 1.0),
+            at = plan.get("at")  # where tts placed the clip (moved off the line's start: media.placement)
+            begin = float(at) if at is not None else s.start
+            specs.append(LineSpec(s.index, s.start, s.end, s.target_text, character=_code(s), dub_start=begin,
+                                  dub_end=begin + seconds if seconds else s.end, speed=float(plan.get("speed") or 1.0),
                                   overrun="overrun" in s.flags))
-        refs = engines.references(rows)
+        refs = timed("voice", engines.references)(rows)
         clips = {}
         for seg in rows:  # each line alone (its fitted clip), not a slice where lines overlap
             name = (seg.voice_plan or {}).get("clip")
             with ctx.optional(f"line {seg.index}'s clip"):
                 if name:
-                    clips[seg.index] = load(fetch_clip(ctx.workspace, name), mono=True, sample_rate=RATE).samples
+                    clips[seg.index] = timed("load", load)(fetch_clip(ctx.workspace, name), mono=True,
+                                                           sample_rate=RATE).samples
         lines = check_lines(specs, dialogue=dialogue, rate=RATE, mix=mix_audio, mix_rate=RATE,
-                            transcribe_many=engines.transcribe_many, embed=engines.embed, refs=refs, thresholds=thresholds,
+                            transcribe_many=timed("round_trip", engines.transcribe_many), embed=timed("voice", engines.embed), refs=refs, thresholds=thresholds,
                             clips=clips)
         mix_path = ctx.local(ctx.out("mix")["mix"])
         loud = dict(ctx.out("mix")["loudness"])
         with ctx.optional("short-term loudness"):
-            curve, measured = loudness.profile(mix_path, step=1.0)  # one ebur128 pass: curve + LRA
+            curve, measured = timed("loudness", loudness.profile)(mix_path, step=1.0)  # one ebur128 pass: curve + LRA
             loud.update(measured.as_dict(), short_term=curve)
         turns = ctx.out("diarize").get("turns", [])
         share = coverage([(sp.dub_start, sp.dub_end) for sp in specs], [(t["start"], t["end"]) for t in turns])
@@ -86,6 +93,7 @@ class QcStage:
             "source_turns": [{**t, "character": characters.get(t["speaker"], "")} for t in turns],
             "per_character": _per_character(lines),
             "seconds": round(time.monotonic() - began, 2),
+            "seconds_by_part": {k: round(v, 2) for k, v in spent.items()},
         })
         ctx.workspace.path(rel).write_text(json.dumps(report, indent=2, allow_nan=False, default=_plain))
         stored = ctx.workspace.publish(rel)
@@ -103,6 +111,18 @@ class QcStage:
         return StageResult(outputs={"report": rel, "verdict": episode.verdict, "failures": episode.failures,
                                     "stored": {rel: stored}},
                            engines=engines.described())
+
+
+def _timer(spent: dict[str, float]):
+    def timed(part: str, fn):
+        def run(*args, **kwargs):
+            t0 = time.monotonic()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[part] = spent.get(part, 0.0) + time.monotonic() - t0
+        return run
+    return timed
 
 
 def _code(seg) -> str:

@@ -11,17 +11,16 @@ import os
 import numpy as np
 import soundfile as sf
 
-from media import modelpaths
-from media.asr import transcribe
 from media.embeddings import registry as embedding_registry
 from media.qc import MIN_VOICE_SECONDS, Thresholds
-from media.roundtrip import transcribe_lines
 from media.tts import VoiceSpec
 from media.voice_match import probe_embedding
 from voices.crypto import EncryptionUnavailable, InvalidToken
 from voices.jobrefs import job_ref_bytes
 
+from ..modes import max_shift_setting
 from .mix import TARGET_LUFS
+from .qc_heard import RATE, clip_digest, hear, round_trip_model
 
 __all__ = ["QcEngines", "thresholds_from_settings", "CEILING_DBTP"]
 
@@ -30,7 +29,8 @@ CEILING_DBTP = -1.0
 
 def thresholds_from_settings() -> Thresholds:
     """Defaults in media.qc.Thresholds; each can be set with DUBSITE_QC_<NAME> (e.g. DUBSITE_QC_WER=0.3)."""
-    base = Thresholds()
+    # a line tts moved within its bound (DUBSITE_TTS_MAX_SHIFT) sits there by design: flagged only beyond it
+    base = Thresholds(offset=max(Thresholds().offset, max_shift_setting()))
     values = {}
     for name in base.as_dict():
         raw = os.environ.get(f"DUBSITE_QC_{name.upper()}")
@@ -42,13 +42,14 @@ def thresholds_from_settings() -> Thresholds:
 class QcEngines:
     target_lufs, ceiling_dbtp = TARGET_LUFS, CEILING_DBTP
 
-    def __init__(self, ctx, *, language: str):
+    def __init__(self, ctx, *, language: str, known_voices: dict[str, np.ndarray] | None = None):
+        """`known_voices`: the clips' embeddings listen-ahead made, by clip digest (in memory)."""
         self.ctx, self.language = ctx, language
+        self.known_voices = known_voices or {}
         self.notes: dict[str, str] = {}
-        self.asr_model = modelpaths.BUNDLED_WHISPER
-        if language != "en" and self.asr_model.endswith(".en"):
-            self.asr_model = ctx.settings.asr_model if ctx.settings else self.asr_model
+        self.asr_model = round_trip_model(language, ctx.settings)
         self._embedder = None
+        self.reused = 0
         try:
             self._embedder = embedding_registry().select().engine
         except Exception as exc:  # noqa: BLE001 - no engine: the voice check is off, and the report says why
@@ -60,21 +61,19 @@ class QcEngines:
         return self._characters.get(label, "")
 
     def transcribe_many(self, clips: list[np.ndarray], rate: int) -> list[str | None]:
-        """Every line's text in a few ASR calls (media.roundtrip packs them into ≤ 28 s chunks)."""
-        def words_of(samples: np.ndarray, sample_rate: int):
-            try:
-                result = transcribe(samples, sample_rate=sample_rate, model=self.asr_model, language=self.language,
-                                    word_timestamps=True, vad_filter=False, beam_size=1, without_timestamps=True)
-            except Exception as exc:  # noqa: BLE001 - an unusable model (e.g. English-only for another language)
-                self.notes.setdefault("round_trip", f"off: {exc}")
-                return None
-            return [(w.start, w.end, w.text) for seg in result.segments for w in seg.words]
-
-        return transcribe_lines(clips, rate, words_of)
+        """Every line's text in a few ASR windows (media.roundtrip packs them into ≤ 28 s chunks,
+        media.asr_batch decodes the chunks in batches); clips heard before, e.g. while mix and
+        mux ran (qc_heard.listen_ahead), are not heard again."""
+        texts, self.reused = hear(self.ctx.workspace, clips, rate, model=self.asr_model, language=self.language,
+                                  on_error=lambda exc: self.notes.setdefault("round_trip", f"off: {exc}"))
+        return texts
 
     def embed(self, samples: np.ndarray, rate: int) -> np.ndarray | None:
         if self._embedder is None or len(samples) < MIN_VOICE_SECONDS * rate:
             return None
+        known = self.known_voices.get(clip_digest(samples)) if rate == RATE and self.known_voices else None
+        if known is not None:
+            return known
         try:
             return self._embedder.embed(samples, rate).vector
         except Exception:  # noqa: BLE001 - silent or too short after trimming: no figure for this line
@@ -117,4 +116,5 @@ class QcEngines:
         return self.embed(samples.mean(axis=1), rate)
 
     def described(self) -> dict:
-        return {"round_trip": self.asr_model, "voice": getattr(self._embedder, "name", None), "notes": self.notes}
+        return {"round_trip": self.asr_model, "round_trip_reused": self.reused,
+                "voice": getattr(self._embedder, "name", None), "notes": self.notes}

@@ -125,6 +125,9 @@ def main() -> int:
             total = r[f"pass{n}"]
             if qc is not None and total:
                 print(f"| {r['mode']} | {n} | {qc:.1f} | {total:.1f} | {100 * qc / total:.0f} % |")
+    for r in rows:
+        parts = r["qc"].get("seconds_by_part") or {}
+        print(f"{r['mode']}, last pass, QC seconds by part: " + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()))
     print("\n| mode | QC verdict | lines | flagged (wer/voice/timing/level) | mean round-trip WER | coverage | LUFS / dBTP |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from media.errors import InvalidMediaError, MediaError
-from media.mux import SubtitleTrack, iso639_2, mux
+from media.mux import SubtitleTrack, encode_aac, iso639_2, mux
 from media.subtitles import read_srt, write_srt, write_vtt
 
 SECONDS = 3.0
@@ -130,3 +130,22 @@ def test_clear_errors(material, tmp_path):
 def test_iso639_2():
     assert [iso639_2(c) for c in ("en", "en-US", "de", "deu", "fra", "pt_BR", "", "xx", "eng")] == [
         "eng", "eng", "ger", "ger", "fre", "por", "und", "und", "eng"]
+
+
+def test_a_dub_encoded_once_is_copied_into_both_containers(material, tmp_path):
+    """The mux stage encodes the mix to AAC once: both containers carry those very packets."""
+    d = material
+    aac = encode_aac(d / "dub.wav", tmp_path / "dub.m4a")
+    encoded = ffprobe(aac)["streams"][0]
+    assert encoded["codec_name"] == "aac" and abs(float(encoded["duration"]) - SECONDS) < 0.05
+    for suffix in (".mkv", ".mp4"):
+        mux(tmp_path / f"dub{suffix}", source=d / "episode.mp4", dub_audio=aac, dub_language="de",
+            original_language="en", subtitles=subs(d))
+        dub = [s for s in ffprobe(tmp_path / f"dub{suffix}")["streams"] if s["codec_type"] == "audio"][0]
+        assert dub["codec_name"] == "aac" and dub["nb_read_packets"] == encoded["nb_read_packets"]
+        assert dub["disposition"]["default"] == 1
+
+
+def test_encode_aac_refuses_a_file_without_audio(material, tmp_path):
+    with pytest.raises(InvalidMediaError):
+        encode_aac(material / "source.en.srt", tmp_path / "x.m4a")
