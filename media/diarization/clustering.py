@@ -11,41 +11,62 @@ passed `min_cluster_size` on a long one: the speaker count swung with length (5 
    same-speaker and different-speaker pairs of the embedding engine are equally likely to be
    misjudged (the equal-error point of the two similarity distributions, see `CALIBRATION`);
    average linkage compares mean pair similarities, which do not depend on how many pairs there
-   are;
+   are; two clusters the segmentation heard speaking at once (two local speakers of one chunk,
+   for `APART_SHARE` of the smaller one) are never joined: near voices of one conversation
+   (two AMI women, the two people of sample.wav) sit as close as two recordings of one voice;
 2. clusters whose centroids are closer than the same cut are one voice (noisy embeddings of a
    voice form a fragment apart from its clean ones, and a fragment grows with the episode, so
    no size rule can remove it at every length);
 3. a cluster's size is the *speech seconds* its embeddings stand for (clean frames, divided by
-   how many chunks cover each second), and a cluster with less than `MIN_SPEAKER_SECONDS` joins
-   the nearest larger one: one stray chunk cannot be told apart from a piece of a known voice;
-4. speaker-count bounds, when given, move the cut along the same dendrogram.
+   how many chunks cover each second), and a cluster with less than `MIN_SPEAKER_SECONDS`, or
+   made of a single chunk embedding (`MIN_SPEAKER_EMBEDDINGS`), joins the nearest larger one:
+   one stray chunk cannot be told apart from a piece of a known voice;
+4. speaker-count bounds, when given, move the cut along the (unconstrained) dendrogram.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CALIBRATION", "MIN_SPEAKER_SECONDS", "MIN_ACTIVE_RATIO", "SpeakerClustering", "cluster_embeddings", "eer_threshold"]
+__all__ = ["CALIBRATION", "FINE_CALIBRATION", "MIN_SPEAKER_SECONDS", "MIN_SPEAKER_EMBEDDINGS", "MIN_ACTIVE_RATIO",
+           "APART_SHARE", "SpeakerClustering", "cluster_embeddings", "eer_threshold"]
 
 # Cosine-distance cut per embedding engine, with where it comes from: the equal-error point
 # (`eer_threshold`) of same- vs different-speaker similarities of full-quality chunk embeddings
 # (speaker alone >= 2 s of the 10 s chunk, >= 80 % one reference speaker).
 CALIBRATION = {
-    # Measured on the 115 s composite's chunk embeddings (47 embeddings of 6 people, 1081 pairs):
-    # the distributions do not overlap (same >= 0.70, median 0.96; different <= 0.605), and the
-    # cut sits just above the highest different-speaker similarity (0.61). Re-measured on the
-    # recordings diarized one by one (tests/media/test_diarization_episode.py prints it):
-    # 39 embeddings of 8 people, EER 0.10 at distance 0.505; a cut at 0.5 merges people
-    # (6 of 9 on the composite), so 0.39 stays until a calibration set with more voices exists.
-    "campplus": 0.39,
+    # Equal-error point of the chunk embeddings of the 115 s composite at the 2 s segmentation
+    # step (52 embeddings, same-speaker 5th percentile 0.64, different-speaker 95th 0.56, EER
+    # 0.04 at similarity 0.561): 0.44. (At pyannote's 1 s step the distributions did not overlap
+    # and the cut was 0.39, just above the highest different-speaker similarity.) Pairs that
+    # stay apart below it are the ones heard at once (APART_SHARE); the count is sensitive to
+    # the cut: 0.42 gave 12 of 9 at 22.8 min, 0.47 7 of 9 at 115 s. The recordings diarized one
+    # by one (tests/media/test_diarization_episode.py prints it) give 0.57 on 25 embeddings.
+    "campplus": 0.44,
 }
-# One full-quality embedding (2 s alone in a chunk, which ten chunks cover at pyannote's 1 s
-# step) counts 0.2 s: a cluster must stand for more than that, i.e. more than one stray chunk.
-# (1 s cut real people out of 30 s meeting excerpts: trn07 and trn08 gave 2 of 4.)
+# The same at pyannote's 1 s step (pyannote_engines.FINE_STEP, recordings under a minute),
+# measured on the 115 s composite's 1 s-step chunk embeddings (47 embeddings of 6 people, 1081
+# pairs): the distributions do not overlap (same >= 0.70, different <= 0.605), the cut sits just
+# above the highest different-speaker similarity.
+FINE_CALIBRATION = {"campplus": 0.39}
+# A speaker must stand for some speech (1 s cut real people out of 30 s meeting excerpts:
+# trn07 and trn08 gave 2 of 4; one-line speakers of the composite have 1.6-2 s) ...
 MIN_SPEAKER_SECONDS = 0.25
+# ... and for more than one chunk. A lone chunk embedding (music, a cough, a word under
+# someone else) cannot be told from a voice; what one chunk stands for grows with the
+# segmentation step (2 s alone in a 10 s chunk is 0.2 s at a 1 s step, 0.4 s at 2 s, up to
+# 2 s), so only a count keeps this rule the same at every step. A real line of >= 2 s lies in
+# several chunks at any step up to 4 s.
+MIN_SPEAKER_EMBEDDINGS = 2
 # Embeddings clustered: pyannote's bar, the speaker alone for 20 % of the 10 s chunk (2 s), the
 # same full-quality embeddings the cut is calibrated on (1 s let noisier ones in: 11 of 9 people
 # at x2 against 9 of 9 with 2 s on the same embeddings, 10 of 9 with the final size rule).
 MIN_ACTIVE_RATIO = 0.2
+# Two clusters are two people when at least this share of the smaller one's embeddings come from
+# chunks where the segmentation heard both at once, as two local speakers. Not any one such
+# chunk: the segmentation sometimes splits one voice in two, and a long episode has more chances
+# to (strict blocking gave 12 of 9 at 22.8 min against 9 with a quarter). And not on one
+# chunk alone, for the reason of MIN_SPEAKER_EMBEDDINGS.
+APART_SHARE = 0.25
 
 
 def eer_threshold(similarities: np.ndarray, same: np.ndarray) -> tuple[float, float]:
@@ -75,7 +96,8 @@ def _speech_seconds(segmentations, chunk_idx: np.ndarray, speaker_idx: np.ndarra
     return clean.sum(axis=1) * (window.duration / frames) / coverage
 
 
-def _merge_close_centroids(vectors: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
+def _merge_close_centroids(vectors: np.ndarray, labels: np.ndarray, threshold: float,
+                           apart: np.ndarray | None = None) -> np.ndarray:
     """Join clusters whose mean voices (normalised centroids) are closer than `threshold`,
     nearest pair first. Noisy chunk embeddings of one voice (music under it, a word of someone
     else) sit far from its clean ones on average, so average linkage leaves them as a separate
@@ -91,18 +113,70 @@ def _merge_close_centroids(vectors: np.ndarray, labels: np.ndarray, threshold: f
         centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
         distance = 1.0 - centroids @ centroids.T
         np.fill_diagonal(distance, np.inf)
+        if apart is not None:  # heard at the same time: two people
+            member = (labels[:, None] == ids[None, :]).astype(np.int32)
+            counts = member.sum(axis=0)
+            shared = member.T @ apart @ member
+            distance[(shared >= MIN_SPEAKER_EMBEDDINGS)
+                     & (shared > APART_SHARE * np.minimum(counts[:, None], counts[None, :]))] = np.inf
         a, b = np.unravel_index(int(np.argmin(distance)), distance.shape)
         if distance[a, b] >= threshold:
             return labels
         labels[labels == ids[b]] = ids[a]
 
 
+def _apart(chunks: np.ndarray | None, n: int) -> np.ndarray:
+    """(n, n) 1 where two embeddings are different local speakers of one chunk: the segmentation
+    heard them at the same time as two people, so they are never one voice."""
+    if chunks is None:
+        return np.zeros((n, n), dtype=np.int32)
+    apart = (chunks[:, None] == chunks[None, :]).astype(np.int32)
+    np.fill_diagonal(apart, 0)
+    return apart
+
+
+def _constrained_average_linkage(vectors: np.ndarray, apart: np.ndarray, threshold: float) -> np.ndarray:
+    """Average linkage (cosine) cut at `threshold` that never joins two clusters holding two
+    local speakers of one chunk. Labels 1..k, like fcluster."""
+    n = len(vectors)
+    distance = 1.0 - vectors @ vectors.T
+    size = np.ones(n)
+    labels = np.arange(n)
+    alive = np.ones(n, bool)
+
+    def conflict(row_apart, a_size):  # APART_SHARE of the smaller cluster, and not one chunk alone
+        return (row_apart >= MIN_SPEAKER_EMBEDDINGS) & (row_apart > APART_SHARE * np.minimum(size, a_size))
+
+    blocked = conflict(apart, 1.0) | np.eye(n, dtype=bool)
+    masked = np.where(blocked, np.inf, distance)
+    while True:
+        i = int(np.argmin(masked))
+        a, b = divmod(i, n)
+        if not masked[a, b] < threshold:
+            break
+        # Lance-Williams update for average linkage; conflicts add up
+        distance[a] = (size[a] * distance[a] + size[b] * distance[b]) / (size[a] + size[b])
+        distance[:, a] = distance[a]
+        apart[a] += apart[b]
+        apart[:, a] = apart[a]
+        size[a] += size[b]
+        alive[b] = False
+        labels[labels == b] = a
+        row = np.where(conflict(apart[a], size[a]) | ~alive, np.inf, distance[a])
+        row[a] = np.inf
+        masked[a], masked[:, a] = row, row
+        masked[b], masked[:, b] = np.inf, np.inf
+    return np.unique(labels, return_inverse=True)[1] + 1
+
+
 def cluster_embeddings(vectors: np.ndarray, seconds: np.ndarray, threshold: float, *,
-                       min_seconds: float = MIN_SPEAKER_SECONDS, min_clusters: int = 1,
-                       max_clusters: int | None = None, num_clusters: int | None = None) -> np.ndarray:
+                       min_seconds: float = MIN_SPEAKER_SECONDS, min_embeddings: int = MIN_SPEAKER_EMBEDDINGS,
+                       min_clusters: int = 1, max_clusters: int | None = None, num_clusters: int | None = None,
+                       chunks: np.ndarray | None = None) -> np.ndarray:
     """0-based cluster of each unit vector: average linkage cut at cosine distance
-    `threshold`, clusters under `min_seconds` of speech folded into the nearest larger one, the
-    cut moved along the dendrogram when the count falls outside the bounds."""
+    `threshold`, clusters under `min_seconds` of speech or `min_embeddings` chunks folded into
+    the nearest larger one, the cut moved along the dendrogram when the count falls outside the
+    bounds."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
     n = len(vectors)
@@ -116,11 +190,14 @@ def cluster_embeddings(vectors: np.ndarray, seconds: np.ndarray, threshold: floa
     def large_of(labels):
         ids, inverse = np.unique(labels, return_inverse=True)
         sizes = np.bincount(inverse, weights=seconds)
-        if not np.any(sizes >= min_seconds):  # nobody says enough: the loudest cluster stands for everyone
+        enough = (sizes >= min_seconds) & (np.bincount(inverse) >= min_embeddings)
+        if not np.any(enough):  # nobody says enough: the loudest cluster stands for everyone
             return ids[[int(np.argmax(sizes))]]
-        return ids[sizes >= min_seconds]
+        return ids[enough]
 
-    labels = _merge_close_centroids(vectors, fcluster(tree, threshold, criterion="distance"), threshold)
+    apart = _apart(chunks, n)
+    labels = _merge_close_centroids(vectors, _constrained_average_linkage(vectors, apart.copy(), threshold),
+                                    threshold, apart)
     large = large_of(labels)
     if not min_clusters <= len(large) <= max_clusters:
         # move the cut: the most clusters within the bounds when there were too many, the fewest
@@ -177,7 +254,7 @@ def speaker_clustering(threshold: float, min_seconds: float = MIN_SPEAKER_SECOND
             labels = cluster_embeddings(
                 vectors, _speech_seconds(segmentations, chunk_idx, speaker_idx), self.threshold,
                 min_seconds=self.min_seconds, min_clusters=min_clusters or 1, max_clusters=max_clusters,
-                num_clusters=num_clusters)
+                num_clusters=num_clusters, chunks=chunk_idx)
             return self.assign_embeddings(embeddings, chunk_idx, speaker_idx, labels)
 
     return SpeakerClustering()

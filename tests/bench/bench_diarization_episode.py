@@ -6,7 +6,8 @@ Each composite (tests/composite.py: every eval recording over a music bed, 9 peo
 repeat; 12 repeats = 23.6 min) is diarized in its own child process, so the peak RSS printed
 (resource.getrusage maxrss) is that run's own. RTF = diarization wall seconds / audio seconds,
 after a warm-up call on 5 s that loads the models (load time is printed apart). CPU seconds
-are printed too: on a machine shared with other jobs wall time says more about the neighbours.
+are printed too, with the 1-minute load average at the end of the run: on a machine shared with
+other jobs wall time says more about the neighbours.
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def child(repeats: int, folder: str) -> dict:
     return {"repeats": repeats, "minutes": duration / 60, "engine": result.engine,
             "speakers": result.num_speakers, "truth": len({t.speaker for t in reference}), "der": score.der,
             "load_s": load, "wall_s": wall, "cpu_s": cpu, "rtf": wall / duration, "cpu_rtf": cpu / duration,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "load": os.getloadavg()[0]}
 
 
 def main() -> None:
@@ -57,8 +58,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.folder)))
         return
-    print("| episode | speakers (truth) | DER | RTF (wall) | CPU s / audio s | peak RSS | model load |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| episode | speakers (truth) | DER | RTF (wall) | CPU s / audio s | peak RSS | model load | load average |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as folder:
         from tests.composite import build_composite
         from tests.conftest import find_eval_data
@@ -72,7 +73,8 @@ def main() -> None:
                 continue
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             print(f"| {r['minutes']:.1f} min (x{repeats}) | {r['speakers']} ({r['truth']}) | {r['der']:.3f} | "
-                  f"{r['rtf']:.3f} | {r['cpu_rtf']:.3f} | {r['peak_mb']:.0f} MB | {r['load_s']:.1f} s |", flush=True)
+                  f"{r['rtf']:.3f} | {r['cpu_rtf']:.3f} | {r['peak_mb']:.0f} MB | {r['load_s']:.1f} s | {r['load']:.1f} |",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -51,3 +51,42 @@ def test_equal_error_point():
     assert eer == 0 and abs(point - 0.65) < 1e-6  # middle of the gap between 0.6 and 0.7
     point, eer = eer_threshold(np.array([0.9, 0.5, 0.7, 0.1, 0.6, 0.2]), same)
     assert abs(eer - 1 / 3) < 1e-9 and 0.5 < point <= 0.6
+
+
+def test_one_stray_chunk_is_not_a_speaker_however_much_speech_it_stands_for():
+    # with a coarser segmentation step one chunk embedding stands for more seconds (2 s of a
+    # 10 s chunk at a 2 s step), so a single outlier chunk (music, a cough) passes any seconds
+    # bar that keeps a real one-line speaker; it still is only one chunk
+    rng = np.random.default_rng(4)
+    x, _ = _voices(rng, 3, 6)
+    stray = rng.standard_normal((1, 16))
+    x = np.concatenate([x, stray / np.linalg.norm(stray)])
+    labels = cluster_embeddings(x, np.full(len(x), 0.7), CALIBRATION["campplus"])
+    assert labels.max() + 1 == 3
+    # two chunks of that voice are a speaker (a single line spans several chunks)
+    x2 = np.concatenate([x, x[-1:] + 0.01 * rng.standard_normal((1, 16))])
+    x2 /= np.linalg.norm(x2, axis=1, keepdims=True)
+    assert cluster_embeddings(x2, np.full(len(x2), 0.7), CALIBRATION["campplus"]).max() + 1 == 4
+
+
+def test_two_near_voices_heard_at_once_stay_two_people():
+    # two voices closer than the cut (as the two AMI women are for CAM++) in a conversation:
+    # every chunk holds one embedding of each, as two local speakers
+    rng = np.random.default_rng(5)
+    centre = rng.standard_normal(16)
+    other = centre + 0.5 * rng.standard_normal(16)
+    a = centre + 0.15 * rng.standard_normal((10, 16))
+    b = other + 0.15 * rng.standard_normal((10, 16))
+    x = np.concatenate([a, b])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    seconds = np.full(len(x), 0.5)
+    threshold = CALIBRATION["campplus"]
+    assert cluster_embeddings(x, seconds, threshold).max() + 1 == 1  # by voice alone: one person
+    chunks = np.concatenate([np.arange(10), np.arange(10)])
+    labels = cluster_embeddings(x, seconds, threshold, chunks=chunks)
+    assert labels.max() + 1 == 2 and len(set(labels[:10])) == 1 and set(labels[:10]) != set(labels[10:])
+    # one voice the segmentation split in two in a single chunk is still one voice
+    one = centre + 0.15 * rng.standard_normal((20, 16))
+    one /= np.linalg.norm(one, axis=1, keepdims=True)
+    split = np.concatenate([np.arange(10), [0], np.arange(11, 20)])
+    assert cluster_embeddings(one, seconds, threshold, chunks=split).max() + 1 == 1

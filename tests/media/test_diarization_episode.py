@@ -53,9 +53,10 @@ def _diarize_alone(samples: np.ndarray):
     """One recording through the offline engine's own pipeline (as diarize() runs it), with the
     segmentation and embeddings it computed."""
     engine = engines.pick_embedding(None)
-    params = engines.CLUSTERING[engine.name]
+    step = engines.step_for(len(samples) / engines.SAMPLE_RATE)
+    params = engines.clustering_for(engine.name, step)
     seg_dir, _ = engines.modelpaths.pyannote_segmentation()
-    pipeline = engines._offline_pipeline(seg_dir, engine, params, PyannoteOffline().step)
+    pipeline = engines._offline_pipeline(seg_dir, engine, params, step)
     artifacts = {}
 
     def hook(name, artifact, file=None, total=None, completed=None):
@@ -103,7 +104,7 @@ def test_composite_episode_speaker_count_and_der(eval_dir, tmp_path):
     upper = np.triu_indices(len(x), 1)
     sims, same = (x @ x.T)[upper], (names[:, None] == names[None, :])[upper]
     eer_sim, eer = clustering.eer_threshold(sims, same)
-    calibrated = clustering.CALIBRATION[engine_name]
+    calibrated = (clustering.CALIBRATION, clustering.FINE_CALIBRATION)
     print(f"calibration ({engine_name}, {len(x)} embeddings of {len(set(labels))} people, {same.sum()} same / "
           f"{(~same).sum()} different pairs): same median {np.median(sims[same]):.3f}, different 95th "
           f"percentile {np.percentile(sims[~same], 95):.3f}, equal-error distance {1 - eer_sim:.3f} "
@@ -113,3 +114,13 @@ def test_composite_episode_speaker_count_and_der(eval_dir, tmp_path):
     # the composite must not score worse than its recordings alone, by more than 0.05 (DER pooled
     # over speech time, as the composite's own DER is)
     assert score.der <= pooled + 0.05
+
+
+def test_speaker_count_holds_when_the_episode_repeats(eval_dir, tmp_path):
+    """The same people three times over (5.7 min): the count must not grow with the length."""
+    _offline_ready()
+    episode = build_composite(eval_dir, tmp_path / "ep3", repeats=3)
+    result = diarize(episode.mix)
+    truth = len(episode.speakers)
+    print(f"\ncomposite x3 ({episode.duration:.0f} s, {truth} people): {result.num_speakers} speakers")
+    assert abs(result.num_speakers - truth) <= 1
