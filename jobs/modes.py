@@ -11,11 +11,13 @@ DFN3: DeepFilterNet3 speech + masked background (media.separation_dfn), used whe
 """
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 
 from media import modelpaths
+from media.placement import DEFAULT_MAX_SHIFT
 
-__all__ = ["ModeSettings", "resolve_mode"]
+__all__ = ["ModeSettings", "max_shift_setting", "resolve_mode"]
 
 # Offline pyannote runs at about 0.12 x real time on 2 cores, so every mode can afford it.
 DIARIZATION = ["pyannote", "pyannote-offline", "vad-clustering"]
@@ -28,10 +30,18 @@ class ModeSettings:
     separation: list[str]  # engine preference
     diarization: list[str]
     tts_speed_cap: float = 1.35
+    # seconds a dubbed line may start away from its source line so that lines do not talk over each other
+    tts_max_shift: float = field(default_factory=lambda: max_shift_setting())
     downgrades: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def max_shift_setting() -> float:
+    """DUBSITE_TTS_MAX_SHIFT (seconds, >= 0; 0 lays every line at its source time), else the default."""
+    raw = os.environ.get("DUBSITE_TTS_MAX_SHIFT", "").strip()
+    return max(float(raw), 0.0) if raw else DEFAULT_MAX_SHIFT
 
 
 def _whisper_for(language: str, wanted: str, downgrades: list[str], mode: str) -> str:

@@ -18,7 +18,7 @@ from .errors import EngineUnavailable, MediaError
 
 __all__ = [
     "DEFAULT_CAP", "MIN_SPEED", "FitResult", "Line", "plan_fit", "fit_clip", "fit_lines", "settle_clip", "change_tempo",
-    "run_filter", "has_rubberband",
+    "run_filter", "has_rubberband", "time_alone",
 ]
 
 DEFAULT_CAP = 1.35
@@ -96,6 +96,17 @@ def settle_clip(samples: np.ndarray, sample_rate: int, slot: float, *, min_speed
     if slot <= 0 or seconds >= 0.9 * slot:
         return samples
     return change_tempo(samples, sample_rate, max(seconds / slot, min_speed))
+
+
+def time_alone(spans: Sequence[tuple[float, float]]) -> list[float]:
+    """Seconds each (start, end) slot has before another line starts: the time a line may be slowed
+    toward (settle_clip). A source turn that others talk into (crosstalk) is not slowed into their
+    time, where it would only sound over them for longer."""
+    out = []
+    for i, (start, end) in enumerate(spans):
+        later = [s for j, (s, _) in enumerate(spans) if j != i and (s > start or (s == start and j > i))]
+        out.append(max(min([end, *later]) - start, 0.0))
+    return out
 
 
 @dataclass(frozen=True)

@@ -70,9 +70,11 @@ def ref_name(refs: dict, opened: dict, label: str) -> str:
 
 
 def make_plan(*, character: str, voice: str, source: str, ref: str, clone: bool, engine: str, speed: float,
-              clip: str, key: str, pass_number: int, seconds: float | None = None) -> dict:
-    """`seconds`: the fitted clip's length (where the dubbed line ends: QC and the review page)."""
-    return {"character": character, "voice": voice, "source": source, "ref": ref or "", "clone": bool(clone),
+              clip: str, key: str, pass_number: int, seconds: float | None = None, at: float | None = None) -> dict:
+    """`seconds`: the fitted clip's length; `at`: where the clip starts on the timeline (media.placement
+    may move it off the line's start). Together: where the dubbed line sounds (QC and the review page)."""
+    return {"at": None if at is None else round(float(at), 3), "character": character, "voice": voice,
+            "source": source, "ref": ref or "", "clone": bool(clone),
             "engine": engine, "speed": round(float(speed), 4), "clip": clip, "clip_key": key, "pass": pass_number,
             "seconds": None if seconds is None else round(float(seconds), 3)}
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from media.audio import load
 from media.mix import place_clips
+from media.placement import duck_talked_over, place_lines
+from media.timing import time_alone
 from media.tts import TtsRequest, VoiceSpec
 from media.tts.fitted import synthesize_fitted
 from review.models import Take
@@ -25,6 +28,7 @@ from voices.voicing import plan_voices
 from . import lineplans
 from .base import StageContext, StageResult, fingerprint
 from .lineplans import RATE, segments_of
+from .qc_heard import listen_ahead
 
 __all__ = ["resynthesize", "decide", "current_key", "decision_inputs", "TAKE", "SPEAK", "REUSE"]
 
@@ -84,6 +88,14 @@ def _gaps(segments, duration: float) -> dict[int, float]:
             for i, s in enumerate(order)}
 
 
+def _samples(clip: tuple) -> tuple:
+    """(samples, rate) of a (start, path) or (start, samples, rate) clip: placement needs every length."""
+    if len(clip) > 2:
+        return clip[1], clip[2]
+    audio = load(clip[1], mono=True)
+    return audio.samples, audio.sample_rate
+
+
 def _fallback_plans(ctx: StageContext, segments) -> dict[str, dict]:
     """Voices for lines with no stored plan (lines from before plans were kept): the character's
     saved voice, else a preset, as a dub pass would choose."""
@@ -100,7 +112,7 @@ def _fallback_plans(ctx: StageContext, segments) -> dict[str, dict]:
             for label, c in choices.items()}
 
 
-def _speak(ctx: StageContext, seg, plan: dict, opened: dict, gap: float, cap: float):
+def _speak(ctx: StageContext, seg, plan: dict, opened: dict, gap: float, cap: float, alone: float):
     """One line spoken again with its plan and fitted to its slot; returns (clip, new plan, fit, result)."""
     voice_key, source = current_voice(seg, plan)
     clone = bool(plan.get("clone")) and bool((opened.get(seg.diar_label) or {}).get("clone_path"))
@@ -111,7 +123,7 @@ def _speak(ctx: StageContext, seg, plan: dict, opened: dict, gap: float, cap: fl
     request = TtsRequest(seg.target_text, ctx.job.target_language, voice=VoiceSpec.parse(voice_key), clone=clone,
                          ref_wav=str(ctx.local(opened[seg.diar_label]["clone_path"])) if clone else None,
                          slot_seconds=slot, seed=seg.index)
-    result = synthesize_fitted(request, slot=slot, gap_after=gap, cap=cap, index=seg.index)
+    result = synthesize_fitted(request, slot=slot, gap_after=gap, cap=cap, index=seg.index, alone=alone)
     fitted, fit = result.samples, result.fit
     key = lineplans.clip_key(text=seg.target_text, voice=voice_key, source=source, ref=ref, clone=clone,
                              start=seg.start, end=seg.end, cap=cap)
@@ -152,18 +164,28 @@ def resynthesize(ctx: StageContext) -> StageResult:
         with ctx.optional("decrypting refs"):
             opened, copies = open_refs(ctx, cloning, ctx.out("refs")["speakers"], series_refs=True)
     gaps = _gaps(segments, duration)
+    alone = dict(zip((s.pk for s in segments), time_alone([(s.start, s.end) for s in segments])))
     new_plans: dict[int, dict] = {s.pk: {} for s in everything if not s.target_text.strip() and s.voice_plan}
     fits, results = {}, []
     try:
         for i, seg in enumerate(to_speak):
             ctx.advance(i / max(len(to_speak), 1))
             clips[seg.pk], new_plans[seg.pk], fits[seg.pk], result = _speak(ctx, seg, plans_of[seg.pk], opened,
-                                                                            gaps[seg.pk], cap)
+                                                                            gaps[seg.pk], cap, alone[seg.pk])
             results.append(result)
     finally:
         close_refs(ctx, copies)
-    placed = place_clips([clips[s.pk] for s in segments], duration, ctx.workspace.path(f"{folder}/dialogue.wav"),
-                         sample_rate=RATE)
+    # placed as a full pass places them: lines that would talk over each other moved apart (media.placement)
+    voiced = [_samples(clips[s.pk]) for s in segments]
+    where = place_lines([(s.start, len(samples) / rate) for s, (samples, rate) in zip(segments, voiced)],
+                        max_shift=ctx.settings.tts_max_shift, total_seconds=duration)
+    for seg, at in zip(segments, where):
+        plan = new_plans.get(seg.pk) or seg.voice_plan
+        if plan and plan.get("at") != at.start:  # a reused clip whose neighbours moved: where it sits now
+            new_plans[seg.pk] = {**plan, "at": at.start}
+    ducked = duck_talked_over(voiced, where)
+    placed = place_clips([(at.start, samples, rate) for at, samples, (_, rate) in zip(where, ducked, voiced)], duration,
+                         ctx.workspace.path(f"{folder}/dialogue.wav"), sample_rate=RATE)
     segment_add_flags(segment_ids_flags={pk: ["overrun"] if fit.flagged else [] for pk, fit in fits.items()},
                       drop={"overrun"})
     overruns = sum(1 for s in segments if (fits[s.pk].flagged if s.pk in fits else "overrun" in s.flags))
@@ -188,6 +210,8 @@ def resynthesize(ctx: StageContext) -> StageResult:
               + (f"; re-synthesized: {spoken}" if spoken else "; nothing changed, the dub is rebuilt from its clips"),
               data=counts)
     providers = Counter(r.provider for r in results)
+    listen_ahead(ctx.workspace, n, [line["clip"] for line in manifest["lines"] if line.get("clip")],
+                 language=job.target_language, settings=ctx.settings)  # QC's round trip, while mix and mux run
     return StageResult(outputs={"dialogue": f"{folder}/dialogue.wav", "manifest": f"{folder}/tts_manifest.json",
                                 "voice_plans": plans_rel, "lines": len(segments), "overruns": overruns,
                                 "stored": stored, **counts},

@@ -10,7 +10,8 @@ import json
 from collections import Counter, defaultdict
 
 from media.mix import place_clips
-from media.timing import Line, fit_lines, settle_clip
+from media.placement import duck_talked_over, place_lines
+from media.timing import Line, fit_lines, settle_clip, time_alone
 from media.tts import TtsRequest
 from media.tts.fitted import remaining_cap, speak_within
 from review.services import segment_add_flags
@@ -24,11 +25,12 @@ from ..models import PassKind
 from . import lineplans
 from .base import StageContext, StageResult, fingerprint
 from .lineplans import RATE, segments_of
+from .qc_heard import listen_ahead
 from .resynth import decision_inputs, resynthesize
 
 
 class TtsStage:
-    name, version, per_pass = "tts", 3, True  # 3: palette voices, flite at its own faster rate
+    name, version, per_pass = "tts", 4, True  # 4: lines moved apart where they would talk over each other
 
     def fingerprint(self, ctx: StageContext) -> str:
         all_rows = segments_of(ctx.job)
@@ -44,6 +46,7 @@ class TtsStage:
             extra["resynth"] = decision_inputs(all_rows)
         return ctx.fingerprint_of(self, ["segments", "refs", "extract"], lines=fingerprint({"rows": rows}),
                                   voices=voices, clone=clone, cap=ctx.settings.tts_speed_cap, series_refs=series_refs,
+                                  max_shift=ctx.settings.tts_max_shift,
                                   kind=str(ctx.kind), **extra)
 
     def run(self, ctx: StageContext) -> StageResult:
@@ -91,6 +94,7 @@ class TtsStage:
     def _speak(ctx: StageContext, segments, plan):
         job = ctx.job
         lines, results = [], []
+        alone = time_alone([(seg.start, seg.end) for seg in segments])
         for i, seg in enumerate(segments):
             ctx.advance(i / max(len(segments), 1))
             choice = plan[seg.diar_label]
@@ -100,7 +104,7 @@ class TtsStage:
             # an engine that speaks faster more clearly than a stretch does so for a line too long for its slot
             result = speak_within(request, seg.end - seg.start, cap=ctx.settings.tts_speed_cap)
             results.append(result)
-            lines.append(Line(settle_clip(result.samples, result.sample_rate, seg.end - seg.start), result.sample_rate,
+            lines.append(Line(settle_clip(result.samples, result.sample_rate, alone[i]), result.sample_rate,
                               seg.start, seg.end, cap=remaining_cap(ctx.settings.tts_speed_cap, result)))
         return lines, results
 
@@ -109,9 +113,15 @@ class TtsStage:
         duration = ctx.out("extract")["duration"]
         cap = ctx.settings.tts_speed_cap
         fitted = fit_lines(lines, cap=cap, total_seconds=duration)
-        clips = [(seg.start, samples, res.sample_rate) for seg, (samples, _), res in zip(segments, fitted, results)]
+        # a line still too long at the cap, or crosstalk in the source: moved apart within the bound
+        where = place_lines([(seg.start, len(samples) / res.sample_rate)
+                             for seg, (samples, _), res in zip(segments, fitted, results)],
+                            max_shift=ctx.settings.tts_max_shift, total_seconds=duration)
+        # what still sounds together: the shorter line lowered there (the stored clips stay as spoken)
+        voiced = duck_talked_over([(samples, res.sample_rate) for (samples, _), res in zip(fitted, results)], where)
+        clips = [(at.start, samples, res.sample_rate) for at, samples, res in zip(where, voiced, results)]
         plans: dict[int, dict] = {seg.pk: {} for seg in everything}  # a line no longer spoken has no clip
-        for seg, (samples, _), res in zip(segments, fitted, results):
+        for seg, (samples, _), res, at in zip(segments, fitted, results, where):
             choice = plan[seg.diar_label]
             ref = ref_names.get(seg.diar_label, "")
             key = lineplans.clip_key(text=seg.target_text, voice=choice.voice.key, source=choice.source, ref=ref,
@@ -121,23 +131,30 @@ class TtsStage:
                 character=choice.character, voice=choice.voice.key, source=choice.source, ref=ref, clone=choice.clone,
                 engine=res.provider, speed=res.native_speed * len(res.samples) / max(len(samples), 1),
                 clip=clip, key=key, pass_number=n,
-                seconds=len(samples) / res.sample_rate)
+                seconds=len(samples) / res.sample_rate, at=at.start)
         plans_rel, plans_stored = lineplans.write_plans(ctx.workspace, n, plans)
         placed = place_clips(clips, duration, ctx.workspace.path(f"{folder}/dialogue.wav"), sample_rate=RATE)
         overruns = {seg.pk: ["overrun"] for seg, (_, fit) in zip(segments, fitted) if fit.flagged}
         segment_add_flags(segment_ids_flags={s.pk: overruns.get(s.pk, []) for s in segments}, drop={"overrun"})
-        manifest = self._manifest(ctx.kind, n, plan, segments, results, fitted, placed)
+        manifest = self._manifest(ctx.kind, n, plan, segments, results, fitted, placed, where)
         ctx.workspace.path(f"{folder}/tts_manifest.json").write_text(json.dumps(manifest, indent=2))
         stored = {rel: ctx.workspace.publish(rel) for rel in (f"{folder}/dialogue.wav", f"{folder}/tts_manifest.json")}
         for label, info in manifest["speakers"].items():
             sim = f", similarity {info['similarity']:.2f}" if info["similarity"] is not None else ""
             ctx.event(f"tts pass {n}: {label} ({info['character']}) source={info['source']} voice={info['voice']}"
                       f" providers={info['providers']}{sim}" + (f"; {'; '.join(info['notes'])}" if info["notes"] else ""))
+        moved = [at.shift for at in where if abs(at.shift) >= 0.001]
+        if moved:
+            ctx.event(f"tts pass {n}: {len(moved)} line(s) moved so that lines do not talk over each other "
+                      f"(at most {max(abs(m) for m in moved):.2f} s from the source line, "
+                      f"{sum(m < 0 for m in moved)} earlier)")
         if overruns:
             ctx.event(f"tts pass {n}: {len(overruns)} line(s) overrun their slot even at "
                       f"{ctx.settings.tts_speed_cap:.2f}x; flagged for shortening in review")
         providers = Counter(r.provider for r in results)
         stored[plans_rel] = plans_stored
+        listen_ahead(ctx.workspace, n, [plans[s.pk]["clip"] for s in segments], language=ctx.job.target_language,
+                     settings=ctx.settings)  # QC's round trip, while mix and mux run
         return StageResult(outputs={"dialogue": f"{folder}/dialogue.wav", "manifest": f"{folder}/tts_manifest.json",
                                     "voice_plans": plans_rel, "clips": len(segments),
                                     "lines": len(segments), "overruns": len(overruns), "stored": stored,
@@ -146,7 +163,7 @@ class TtsStage:
                            engines={"tts": dict(providers)})
 
     @staticmethod
-    def _manifest(kind, n, plan, segments, results, fitted, placed) -> dict:
+    def _manifest(kind, n, plan, segments, results, fitted, placed, where) -> dict:
         per: dict[str, dict] = defaultdict(lambda: {"providers": Counter(), "reasons": [], "attempted": 0, "cloned": 0})
         for seg, res in zip(segments, results):
             p = per[seg.diar_label]
@@ -163,7 +180,8 @@ class TtsStage:
                 "clone_attempted": p["attempted"] > 0, "clone_succeeded": p["attempted"] > 0 and p["cloned"] == p["attempted"],
                 "providers": dict(p["providers"]), "fallback_reasons": p["reasons"],
             }
-        lines = [{"index": seg.index, "speaker": seg.diar_label, **res.manifest(), "fit": fit.as_dict()}
-                 for seg, res, (_, fit) in zip(segments, results, fitted)]
+        lines = [{"index": seg.index, "speaker": seg.diar_label, **res.manifest(), "fit": fit.as_dict(),
+                  "at": round(at.start, 3), "shift": round(at.shift, 3)}
+                 for seg, res, (_, fit), at in zip(segments, results, fitted, where)]
         placement = {k: v for k, v in placed.as_dict().items() if k != "path"}  # public manifest: no paths
         return {"pass": n, "kind": str(kind), "speakers": speakers, "lines": lines, "placement": placement}

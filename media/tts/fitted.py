@@ -70,9 +70,11 @@ def speak_within(request: TtsRequest, slot: float | None, *, cap: float = DEFAUL
 
 
 def synthesize_fitted(request: TtsRequest, *, slot: float, gap_after: float = 0.0, cap: float = DEFAULT_CAP,
-                      engines=None, index: int = 0) -> FittedLine:
+                      engines=None, index: int = 0, alone: float | None = None) -> FittedLine:
+    """`alone`: the part of the slot before another line starts (timing.time_alone), the most a short
+    line is slowed toward; the whole slot when not given."""
     result = speak_within(request, slot, cap=cap, engines=engines)
-    settled = settle_clip(result.samples, result.sample_rate, slot)
+    settled = settle_clip(result.samples, result.sample_rate, slot if alone is None else alone)
     samples, fit = fit_clip(settled, result.sample_rate, slot, gap_after, cap=remaining_cap(cap, result), index=index)
     return FittedLine(samples=samples, sample_rate=result.sample_rate, provider=result.provider,
                       voice_id=result.voice_id, raw_seconds=result.duration * result.native_speed, fit=fit,

@@ -67,7 +67,7 @@ def test_only_the_changed_line_is_spoken_again(tmp_path, monkeypatch, isolated_s
     for seg in spoken:
         plan = seg.voice_plan
         assert set(plan) == {"character", "voice", "source", "ref", "clone", "engine", "speed", "clip", "clip_key",
-                             "pass", "seconds"}
+                             "pass", "seconds", "at"}
         assert plan["pass"] == 1 and plan["source"] in ("preset", "saved") and plan["clone"] is False
         assert re.fullmatch(rf"jobs/{job.pk}/tts/pass1/clips/{seg.index}-{plan['clip_key'][:12]}\.wav", plan["clip"])
         assert default_storage.exists(plan["clip"]) and plan["engine"] and plan["speed"] > 0

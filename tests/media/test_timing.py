@@ -87,3 +87,11 @@ def test_change_tempo_length_is_exact():
     for factor in (0.8, 1.1, 1.35, 2.5):
         out = change_tempo(tone(1.0), SR, factor)
         assert len(out) == int(round(SR / factor))
+
+
+def test_time_alone_ends_where_another_line_starts():
+    from media.timing import time_alone
+
+    # a turn another person talks into, a turn inside it, a turn on its own, two starting together
+    spans = [(0.0, 5.0), (1.5, 2.5), (6.0, 7.0), (8.0, 9.0), (8.0, 8.5)]
+    assert time_alone(spans) == pytest.approx([1.5, 1.0, 1.0, 0.0, 0.5])
