@@ -20,6 +20,7 @@ from jobs.models import Job, JobEvent, JobState, PassState, StageRun
 from jobs.runner import run_job
 from jobs.services import job_submit
 from media.asr import transcribe
+from media.metrics import wer
 from media.demo import build_demo_episode
 from review.editing import segment_edit, segment_lock
 from review.models import Segment
@@ -110,9 +111,14 @@ def words(text: str) -> set[str]:
 
 
 def heard(job: Job, at: Line) -> str:
-    """What tiny.en hears in the slot of the job's pass-1 dialogue track (the TTS of every line)."""
+    """What tiny.en hears of the line in the job's pass-1 dialogue track (the TTS of every line), where
+    the dub placed it: media.placement may move a line up to DUBSITE_TTS_MAX_SHIFT off its source
+    slot, and its voice plan says where (`at`) and for how long (`seconds`) it sounds."""
+    plan = line_at(job, at).voice_plan
+    start, seconds = plan["at"], plan["seconds"]
+    assert abs(start - at.start) <= 1.0 + 1e-3, plan  # within the default bound
     dialogue = Workspace(job.pk).ensure_local("tts/pass1/dialogue.wav")
-    return transcribe(dialogue, clip=(max(at.start - 0.1, 0.0), at.end + 0.4)).text
+    return transcribe(dialogue, clip=(max(start - 0.1, 0.0), start + seconds + 0.2)).text
 
 
 @pytest.mark.parametrize("which", ["rerun", "new job"])
@@ -145,8 +151,12 @@ def test_the_logs_say_what_was_kept_replaced_added_and_removed(run):
 @pytest.mark.parametrize("which", ["rerun", "new job"])
 def test_tts_speaks_the_locked_and_the_edited_text(run, which):
     job = run.first if which == "rerun" else run.second
+    # Piper samples each take (noise in its VITS graph, no seed reaches it), and tiny.en now and then
+    # mishears a word of a take ("rain arrives" -> "ring rides"): the text spoken is judged by its
+    # distinctive word and the WER of the whole line, not by every word
     locked = heard(job, run.y)
-    assert {"yellow", "umbrella"} <= words(locked), locked
+    assert "umbrella" in words(locked) and wer(LOCKED, locked) <= 0.35, locked
     assert not {"train", "moved", "years"} & words(locked), locked  # not the machine's text
     edited = heard(job, run.x)
-    assert {"windows", "rain"} <= words(edited), edited
+    assert "windows" in words(edited) and wer(EDITED, edited) <= 0.35, edited
+    assert "storm" not in words(edited), edited
