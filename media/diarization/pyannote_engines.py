@@ -18,6 +18,7 @@ from ..cache import models as model_cache
 from ..embeddings import EmbeddingEngine
 from ..embeddings import registry as embedding_registry
 from ..errors import EngineFailed, EngineUnavailable
+from ..threads import split_map, workers
 from ..threads import torch_threads as _threads
 from .clustering import CALIBRATION, FINE_CALIBRATION, MIN_SPEAKER_SECONDS, speaker_clustering
 from .types import Turn
@@ -38,6 +39,7 @@ CLUSTERING = {
 }
 # torch threads while diarizing (media.threads says why one); MEDIA_DIARIZATION_THREADS=0 keeps torch's default.
 THREADS_ENV = "MEDIA_DIARIZATION_THREADS"
+WORKERS_ENV = "MEDIA_DIARIZATION_WORKERS"  # Python threads sharing a batch of segmentation chunks
 _lock = threading.Lock()  # pyannote pipelines keep per-call state on the object
 
 
@@ -134,6 +136,20 @@ def _offline_pipeline(seg_dir: Path, engine: EmbeddingEngine, params: dict, step
     from pyannote.audio.pipelines.speaker_diarization import SpeakerDiarization
     from pyannote.pipeline.parameter import ParamDict, Uniform
 
+    class SplitInference(Inference):
+        """Inference whose batches are split over idle cores (media.threads.split_map): each half
+        runs the model on its own thread with single-threaded torch ops. The chunks are
+        independent, so the output is the same as one call's."""
+
+        def infer(self, chunks):
+            n = workers(WORKERS_ENV)
+            if n <= 1 or len(chunks) < 2:
+                return super().infer(chunks)
+            parts = list(chunks.tensor_split(min(n, len(chunks))))
+            outputs = split_map(lambda group: [Inference.infer(self, c) for c in group], parts,
+                                [len(c) for c in parts], n)
+            return np.concatenate(outputs, axis=0)
+
     class LocalSpeakerDiarization(SpeakerDiarization):
         """SpeakerDiarization whose constructor takes loaded objects: the stock one insists on
         resolving an embedding name and a PLDA, which would reach for the hub."""
@@ -150,8 +166,8 @@ def _offline_pipeline(seg_dir: Path, engine: EmbeddingEngine, params: dict, step
             self.klustering = "AgglomerativeClustering"
             self.der_variant = {"collar": 0.0, "skip_overlap": False}
             duration = model.specifications.duration
-            self._segmentation = Inference(model, duration=duration, step=step * duration,
-                                           skip_aggregation=True, batch_size=8)
+            self._segmentation = SplitInference(model, duration=duration, step=step * duration,
+                                                skip_aggregation=True, batch_size=16)
             self.segmentation = ParamDict(min_duration_off=Uniform(0.0, 1.0))
             self._embedding = embedding
             self._audio = Audio(sample_rate=SAMPLE_RATE, mono="downmix")

@@ -16,10 +16,11 @@ import numpy as np
 from .. import modelpaths
 from ..cache import models as model_cache
 from ..errors import EngineUnavailable
-from ..threads import torch_threads
+from ..threads import split_map, torch_threads, workers
 from .base import EmbeddingEngine, file_tag
 
 THREADS_ENV = "MEDIA_EMBEDDING_THREADS"  # torch threads for CAM++ (media.threads: one by default)
+WORKERS_ENV = "MEDIA_EMBEDDING_WORKERS"  # Python threads sharing a batch of clips (media.threads.workers)
 
 __all__ = ["CamPlusPlus", "load_campplus_class"]
 
@@ -118,10 +119,18 @@ class CamPlusPlus(EmbeddingEngine):
         import torchaudio.compliance.kaldi as kaldi
 
         model = self._model()
-        out = []
-        with torch.inference_mode(), torch_threads(THREADS_ENV):
-            for clip in clips:
-                feats = kaldi.fbank(torch.from_numpy(clip)[None], num_mel_bins=80, sample_frequency=16000, dither=0.0)
-                feats = feats - feats.mean(dim=0, keepdim=True)  # per-utterance mean normalisation
-                out.append(model(feats[None])[0].numpy())
-        return np.stack(out)
+
+        def embed(group: list[np.ndarray]) -> list[np.ndarray]:
+            out = []
+            with torch.inference_mode():  # thread-local: each worker enters its own
+                for clip in group:
+                    feats = kaldi.fbank(torch.from_numpy(clip)[None], num_mel_bins=80, sample_frequency=16000,
+                                        dither=0.0)
+                    feats = feats - feats.mean(dim=0, keepdim=True)  # per-utterance mean normalisation
+                    out.append(model(feats[None])[0].numpy())
+            return out
+
+        # clips one at a time (their lengths differ and padding would change the pooled statistics),
+        # spread over the idle cores: in diarization CAM++ is about 3/4 of the time
+        with torch_threads(THREADS_ENV):
+            return np.stack(split_map(embed, clips, [len(c) for c in clips], workers(WORKERS_ENV)))
