@@ -19,7 +19,7 @@ import soundfile as sf
 from . import ffmpeg
 from .audio import load, resample, to_mono
 from .errors import InvalidMediaError, MediaError
-from .loudness import Loudness, measure
+from .loudness import Loudness, measure, meter, parse_summary
 
 __all__ = ["MixResult", "PlaceResult", "mix", "place_clips", "KEY_LUFS"]
 
@@ -97,13 +97,12 @@ def mix(
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".mix-", dir=out.parent) as tmp:
         premix = Path(tmp) / "premix.wav"
-        key = measure(dialogue)
+        key = measure(dialogue, true_peak=False)  # only its loudness levels the key
         if key.silent:
             notes.append("dialogue is silent: nothing to duck under")
-        _premix(dialogue, background, premix, key, duck_db=duck_db, attack_ms=attack_ms, release_ms=release_ms,
-                dialogue_gain_db=dialogue_gain_db, background_gain_db=background_gain_db,
-                sample_rate=sample_rate, timeout=timeout)
-        level = measure(premix)
+        level = _premix(dialogue, background, premix, key, duck_db=duck_db, attack_ms=attack_ms,
+                        release_ms=release_ms, dialogue_gain_db=dialogue_gain_db,
+                        background_gain_db=background_gain_db, sample_rate=sample_rate, timeout=timeout)
         if level.silent:
             notes.append("mix is silent: loudness target cannot be reached")
             gain = 0.0
@@ -114,8 +113,7 @@ def mix(
         passes = 0
         tmp_out = Path(tmp) / "final.wav"  # same disk as out: the final replace is atomic
         for passes in range(1, MAX_PASSES + 1):
-            _finalize(premix, tmp_out, gain, ceiling, sample_rate, timeout)
-            result = measure(tmp_out)
+            result = _finalize(premix, tmp_out, gain, ceiling, sample_rate, timeout)
             if level.silent:
                 break
             over = result.true_peak_dbtp - true_peak_dbtp
@@ -169,18 +167,32 @@ def _premix(dialogue: Path, background: Path | None, dst: Path, key: Loudness, *
             "[ducked][dlg]amix=inputs=2:normalize=0:duration=longest[out]"
         )
         inputs = ["-i", str(dialogue), "-i", str(background)]
-    ffmpeg.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]",
-                "-c:a", "pcm_f32le", "-f", "wav", str(dst)], timeout=timeout, what="ffmpeg mix")
+    return _write_measured(inputs, graph, ["-c:a", "pcm_f32le", "-f", "wav", str(dst)], timeout=timeout,
+                           what="ffmpeg mix", true_peak=False)
 
 
-def _finalize(src: Path, dst: Path, gain_db: float, ceiling_db: float, sample_rate: int, timeout: float | None) -> None:
+def _write_measured(inputs: list[str], graph: str, output: list[str], *, timeout: float | None, what: str,
+                    true_peak: bool) -> Loudness:
+    """Run `graph` (ending in [out]) into `output` and meter the same stream on the way: one decode
+    and one filter run instead of writing the file and reading it back to measure it."""
+    graph += f";[out]asplit=2[write][m];[m]{meter(true_peak=true_peak)}[metered]"
+    proc = ffmpeg.run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-y", *inputs,
+                       "-filter_complex", graph, "-map", "[write]", *output, "-map", "[metered]", "-f", "null", "-"],
+                      timeout=timeout, what=what)
+    return parse_summary(proc.stderr.decode("utf-8", "replace"))
+
+
+def _finalize(src: Path, dst: Path, gain_db: float, ceiling_db: float, sample_rate: int,
+              timeout: float | None) -> Loudness:
     limit = min(max(_db_to_lin(ceiling_db), 0.0625), 1.0)
     # limiting at 4x the rate catches the peaks between samples that a true-peak meter sees;
     # latency=1 removes the limiter's look-ahead delay so the mix stays in sync with picture
-    graph = (f"volume={gain_db:.3f}dB,aresample={sample_rate * 4},"
-             f"alimiter=limit={limit:.5f}:attack=1:release=60:level=0:latency=1,aresample={sample_rate}")
-    ffmpeg.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(src), "-af", graph, "-ar", str(sample_rate),
-                "-c:a", "pcm_s24le", "-f", "wav", str(dst)], timeout=timeout, what="ffmpeg loudness")
+    graph = (f"[0:a:0]volume={gain_db:.3f}dB,aresample={sample_rate * 4},"
+             f"alimiter=limit={limit:.5f}:attack=1:release=60:level=0:latency=1,aresample={sample_rate}[out]")
+    # metered before the 24-bit quantization of the file: a difference far under the meter's 0.1 dB
+    return _write_measured(["-i", str(src)], graph, ["-ar", str(sample_rate), "-c:a", "pcm_s24le", "-f", "wav",
+                                                      str(dst)], timeout=timeout, what="ffmpeg loudness",
+                           true_peak=True)
 
 
 # --- dialogue track from per-line clips --------------------------------------------------

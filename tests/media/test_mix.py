@@ -48,6 +48,8 @@ def test_loudness_true_peak_and_ducking(bursts):
     # the file on disk says the same as the result
     again = measure(folder / "mix.wav")
     assert again.integrated_lufs == pytest.approx(result.integrated_lufs, abs=0.05)
+    # (metered on the way out, before the file's 24-bit quantization)
+    assert again.true_peak_dbtp == pytest.approx(result.true_peak_dbtp, abs=0.05)
     out = load(folder / "mix.wav").samples.mean(axis=1)
     assert load(folder / "mix.wav").sample_rate == SR and len(out) == 20 * SR
     under = np.mean([band_rms_db(out, 200, int((s + 0.5) * SR), int((s + 2.5) * SR)) for s in starts])
