@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 from media.mix import place_clips
 from media.placement import duck_talked_over, place_lines
+from media.threads import workers
 from media.timing import Line, fit_lines, settle_clip, time_alone
 from media.tts import TtsRequest
 from media.tts.fitted import remaining_cap, speak_within
@@ -27,6 +29,9 @@ from .base import StageContext, StageResult, fingerprint
 from .lineplans import RATE, segments_of
 from .qc_heard import listen_ahead
 from .resynth import decision_inputs, resynthesize
+
+
+WORKERS_ENV = "DUBSITE_TTS_WORKERS"  # lines spoken at once (media.threads.workers: the cores, at most 2)
 
 
 class TtsStage:
@@ -93,19 +98,32 @@ class TtsStage:
     @staticmethod
     def _speak(ctx: StageContext, segments, plan):
         job = ctx.job
-        lines, results = [], []
+        cap = ctx.settings.tts_speed_cap
         alone = time_alone([(seg.start, seg.end) for seg in segments])
-        for i, seg in enumerate(segments):
-            ctx.advance(i / max(len(segments), 1))
+        requests = []
+        for seg in segments:  # storage reads on this thread; the workers only synthesize
             choice = plan[seg.diar_label]
-            request = TtsRequest(seg.target_text, job.target_language, voice=choice.voice, clone=choice.clone,
-                                 ref_wav=str(ctx.local(choice.ref)) if choice.ref else None,
-                                 slot_seconds=seg.end - seg.start, seed=seg.index)
+            requests.append(TtsRequest(seg.target_text, job.target_language, voice=choice.voice, clone=choice.clone,
+                                       ref_wav=str(ctx.local(choice.ref)) if choice.ref else None,
+                                       slot_seconds=seg.end - seg.start, seed=seg.index))
+
+        def speak(i: int):
             # an engine that speaks faster more clearly than a stretch does so for a line too long for its slot
-            result = speak_within(request, seg.end - seg.start, cap=ctx.settings.tts_speed_cap)
-            results.append(result)
-            lines.append(Line(settle_clip(result.samples, result.sample_rate, alone[i]), result.sample_rate,
-                              seg.start, seg.end, cap=remaining_cap(ctx.settings.tts_speed_cap, result)))
+            result = speak_within(requests[i], segments[i].end - segments[i].start, cap=cap)
+            return result, settle_clip(result.samples, result.sample_rate, alone[i])
+
+        lines, results = [], []
+        # lines on parallel workers: most engines are subprocesses (espeak-ng, flite, ffmpeg's
+        # rubberband) or onnxruntime (Piper), which run side by side; XTTS takes turns (XTTS_LOCK)
+        with ThreadPoolExecutor(workers(WORKERS_ENV), thread_name_prefix="tts") as pool:
+            try:
+                for i, (result, settled) in enumerate(pool.map(speak, range(len(segments)))):
+                    ctx.advance(i / max(len(segments), 1))  # on this thread: it may write the job's row
+                    results.append(result)
+                    lines.append(Line(settled, result.sample_rate, segments[i].start, segments[i].end,
+                                      cap=remaining_cap(cap, result)))
+            finally:
+                pool.shutdown(cancel_futures=True)  # a failure or a cancel stops the lines not begun
         return lines, results
 
     def _finish(self, ctx: StageContext, n: int, folder: str, everything, segments, plan, ref_names, lines,

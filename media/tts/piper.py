@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from .base import EngineOutput, TtsRequest, language_base
 __all__ = ["PiperEngine", "PiperVoiceInfo", "piper_voice_infos", "DEFAULT_VOICE"]
 
 DEFAULT_VOICE = "en_US-joe-medium"
+_PHONEMIZE_LOCK = threading.Lock()
 SENTENCE_PAUSE = 0.12  # seconds between the sentences Piper synthesizes one by one
 
 
@@ -71,6 +73,15 @@ def _load_voice(info: PiperVoiceInfo):
     # PiperVoice.load takes no session options: the same model, in a session made with ours
     voice.session = onnxruntime.InferenceSession(info.onnx, sess_options=_session_options(),
                                                  providers=["CPUExecutionProvider"])
+    # lines are spoken on several threads (jobs.stages.tts): onnxruntime's run is thread-safe, the
+    # espeak-ng phonemizer (one C library state per process) is not documented to be, so it takes turns
+    phonemize = voice.phonemize
+
+    def phonemize_in_turn(text: str):
+        with _PHONEMIZE_LOCK:
+            return phonemize(text)
+
+    voice.phonemize = phonemize_in_turn
     return voice
 
 

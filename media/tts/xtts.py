@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
+import threading
 import zlib
 from pathlib import Path
 
@@ -23,6 +24,9 @@ __all__ = ["XttsCloneEngine", "XttsPresetEngine", "load_xtts", "split_text", "MI
 
 MIN_REF_SECONDS = 1.0
 PIECE_PAUSE = 0.15  # seconds between the pieces of a long line
+# XTTS speaks one line at a time even when lines are spoken on several threads (jobs.stages.tts):
+# its per-line seed goes through torch's process-wide RNG, and one inference already uses the cores
+XTTS_LOCK = threading.Lock()
 
 
 def _package_ok() -> tuple[bool, str]:
@@ -170,8 +174,9 @@ class XttsCloneEngine:
         if not ref.is_file():
             raise EngineFailed(f"reference clip {ref} not found")
         model = load_xtts(path)
-        latent, embedding = self._latents(model, path, ref)
-        wav = _infer(model, request, latent, embedding)
+        with XTTS_LOCK:  # one line at a time (see XTTS_LOCK)
+            latent, embedding = self._latents(model, path, ref)
+            wav = _infer(model, request, latent, embedding)
         return EngineOutput(wav, int(model.args.output_sample_rate), f"xtts:clone:{ref.stem}", cloned=True)
 
 
@@ -223,5 +228,6 @@ class XttsPresetEngine:
             latent, embedding = entry["gpt_cond_latent"], entry["speaker_embedding"]
         except (KeyError, TypeError) as exc:
             raise EngineFailed(f"preset speaker {name!r} malformed: {exc}") from exc
-        wav = _infer(model, request, latent, embedding)
+        with XTTS_LOCK:
+            wav = _infer(model, request, latent, embedding)
         return EngineOutput(wav, int(model.args.output_sample_rate), f"xtts-preset:{name}")

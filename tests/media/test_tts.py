@@ -182,6 +182,21 @@ def test_piper_round_trips_through_asr(no_models, asr):
 
 
 @pytest.mark.slow
+def test_lines_spoken_on_parallel_threads_say_their_own_words(no_models, asr):
+    """The tts stage speaks lines on several threads: Piper's phonemizer (espeak-ng, one state per
+    process) takes turns, so each line says its own sentence, never a neighbour's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    requests = [TtsRequest(s, "en", voice=VoiceSpec.parse(v)) for s in SENTENCES
+                for v in ("piper:en_US-joe-medium", "flite:slt")]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(synthesize, requests))
+    assert [r.provider for r in results] == ["piper", "flite"] * len(SENTENCES)
+    score = wer([r.text for r in requests], [asr(r.samples, r.sample_rate) for r in results])
+    assert score <= 0.15, f"WER {score:.3f}"
+
+
+@pytest.mark.slow
 def test_piper_sped_up_to_cap_stays_intelligible(no_models, asr):
     hyps = []
     for sentence in SENTENCES:
