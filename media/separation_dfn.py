@@ -20,8 +20,8 @@ output in every frame whose own local-SNR estimate is under -10 dB (RUNTIME_GATE
 C runtime: the C API exports only df_set_atten_lim and df_set_post_filter_beta), so quiet
 far-field speech under a bed went nowhere and stayed in the background. In gated frames within
 `speech_context_seconds` of a frame the runtime did pass (a talker's turn goes on around the
-syllables the model hears), a bin's power above `floor_factor` times its minimum over
-`floor_seconds` (the bed: sustained notes and steady noise outlast a syllable) counts as speech
+syllables the model hears), a bin's power above `floor_factor` times its floor (`bed_floor`: its minimum over the
+`floor_seconds` before or after, sustained notes and steady noise outlast a syllable) counts as speech
 too (max(|X|^2 - B, 0), a power-subtraction estimate), and leaves the bed by the same rule.
 Its cost: transient bed content (drum hits, effects) in those frames goes with the speech.
 
@@ -51,10 +51,15 @@ RUNTIME_GATE_DB = -10.0  # libDF's min_db_thresh: under it the runtime outputs z
 
 
 def bed_floor(power: np.ndarray, frames: int) -> np.ndarray:
-    """Per bin, the minimum over `frames` (centred) of the power smoothed over 3 frames: what is
-    there all along (the bed), not what comes and goes within it (syllables)."""
+    """Per bin, the power smoothed over 3 frames, at its minimum over the `frames` before a frame
+    or over the `frames` after it, whichever is higher: what lasts that long on one side (a
+    sustained note from its onset to its release, steady noise) is bed; what comes and goes
+    within the window on both sides (a syllable) is not. A centred minimum would call every new
+    note speech for half a window after its onset."""
     smooth = uniform_filter1d(power, 3, axis=-1, mode="nearest")
-    return minimum_filter1d(smooth, frames, axis=-1, mode="nearest")
+    past = minimum_filter1d(smooth, frames, axis=-1, mode="nearest", origin=(frames - 1) // 2)
+    future = minimum_filter1d(smooth, frames, axis=-1, mode="nearest", origin=-(frames // 2))
+    return np.maximum(past, future)
 
 
 def background_mask(mix: np.ndarray, speech: np.ndarray, alpha: float, spread: tuple[int, int],
@@ -170,7 +175,7 @@ class DeepFilterEngine:
     def _split(self, mix_path: Path, raw_path: Path, delay: int, dlg_path: Path, bed_path: Path,
                lsnr_path: Path | None = None) -> None:
         # STFT frames, the mask's spread and the bed floor's window never reach past the margin
-        margin = 4 * self.window + (self.floor_frames // 2 + 2) * self.hop
+        margin = 4 * self.window + (self.floor_frames + 2) * self.hop
         kw = dict(fs=RATE, nperseg=self.window, noverlap=self.window - self.hop)
         with sf.SoundFile(str(mix_path)) as fmix, sf.SoundFile(str(raw_path)) as fraw, \
                 sf.SoundFile(str(dlg_path), "w", RATE, 2, "FLOAT") as fd, \
