@@ -18,12 +18,14 @@ bin the speech holds.
 Where the model gives up, a fallback speech estimate joins the mask. The runtime zeroes its
 output in every frame whose own local-SNR estimate is under -10 dB (RUNTIME_GATE_DB, fixed in the
 C runtime: the C API exports only df_set_atten_lim and df_set_post_filter_beta), so quiet
-far-field speech under a bed went nowhere and stayed in the background. In gated frames within
+far-field speech under a bed went nowhere and stayed in the background. In frames within
 `speech_context_seconds` of a frame the runtime did pass (a talker's turn goes on around the
-syllables the model hears), a bin's power above `floor_factor` times its floor (`bed_floor`: its minimum over the
-`floor_seconds` before or after, sustained notes and steady noise outlast a syllable) counts as speech
-too (max(|X|^2 - B, 0), a power-subtraction estimate), and leaves the bed by the same rule.
-Its cost: transient bed content (drum hits, effects) in those frames goes with the speech.
+syllables the model hears), a bin's power above `floor_factor` times its floor (`bed_floor`:
+its minimum over the `floor_seconds` before or after, whichever is higher: sustained notes and
+steady noise outlast a syllable) counts as speech too (max(|X|^2 - B, 0), power subtraction)
+and leaves the bed by the same rule. It applies in the frames the model passed as well: the
+model under-reports there too (read speech left in the background of the composite episode
+-29 -> -37 dB). Its cost: transient bed content (drum hits, effects) near speech goes with it.
 
 The model streams over the whole file (its state carries across blocks); the mask runs on
 blocks of `block_seconds` with a margin each side, on disk in and out: memory is one block.
@@ -149,10 +151,10 @@ class DeepFilterEngine:
             return deepfilter.Enhancer.delay(), False
         return lag, True
 
-    def _gated_near_speech(self, lsnr_path: Path, delay: int, centres: np.ndarray) -> np.ndarray:
-        """Per STFT frame (centre in input samples): whether the runtime gated the model frame there
-        (local SNR under its gate) but passed speech in some frame within `context` samples.
-        Reads only the span of the local-SNR file it needs."""
+    def _near_speech(self, lsnr_path: Path, delay: int, centres: np.ndarray) -> np.ndarray:
+        """Per STFT frame (centre in input samples): whether the runtime passed speech (local SNR
+        at or over its gate) in some model frame within `context` samples. Reads only the span
+        of the local-SNR file it needs."""
         hop = self.model_hop
         # model frame i outputs samples [i*hop, (i+1)*hop): input time i*hop - delay
         first = max(int((centres[0] - self.context + delay) // hop), 0)
@@ -160,16 +162,15 @@ class DeepFilterEngine:
         lsnr = np.fromfile(lsnr_path, np.float32, count=max(last - first, 0), offset=4 * first)
         if not len(lsnr):
             return np.zeros(len(centres), bool)
-        passed = lsnr >= RUNTIME_GATE_DB
-        near = maximum_filter1d(passed.astype(np.uint8), 2 * (self.context // hop) + 1, mode="constant")
+        near = maximum_filter1d((lsnr >= RUNTIME_GATE_DB).astype(np.uint8), 2 * (self.context // hop) + 1,
+                                mode="constant")
         idx = np.clip((centres + delay) // hop - first, 0, len(lsnr) - 1).astype(int)
-        # where the model did pass the frame its own estimate stands: the fallback fills its silences only
-        return near[idx].astype(bool) & ~passed[idx]
+        return near[idx].astype(bool)
 
     def _fallback(self, power: np.ndarray, lsnr_path: Path, delay: int, centres: np.ndarray) -> np.ndarray:
-        """Share of the mix's power over the bed's floor, in gated frames near speech the runtime passed."""
+        """Share of the mix's power over the bed's floor, in frames near speech the runtime passed."""
         excess = np.maximum(power - self.floor_factor * bed_floor(power, self.floor_frames), 0.0)
-        near = self._gated_near_speech(lsnr_path, delay, centres)
+        near = self._near_speech(lsnr_path, delay, centres)
         return excess / (power + 1e-12) * near[None, :]
 
     def _split(self, mix_path: Path, raw_path: Path, delay: int, dlg_path: Path, bed_path: Path,
