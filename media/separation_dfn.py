@@ -17,7 +17,7 @@ bin the speech holds.
 
 Where the model gives up, a fallback speech estimate joins the mask. The runtime zeroes its
 output in every frame whose own local-SNR estimate is under -10 dB (RUNTIME_GATE_DB, fixed in the
-C runtime: the C API exports only df_set_atten_lim and df_set_post_filter_beta), so quiet
+C runtime: its C API sets only the attenuation limit and the post-filter beta), so quiet
 far-field speech under a bed went nowhere and stayed in the background. In frames within
 `speech_context_seconds` of a frame the runtime did pass (a talker's turn goes on around the
 syllables the model hears), a bin's power above `floor_factor` times its floor (`bed_floor`:
@@ -86,7 +86,7 @@ class DeepFilterEngine:
         self.spread = spread
         self.window = int(round(window_seconds * RATE))
         self.hop = self.window // 4
-        # fallback where the runtime gated its output (see the module doc); floor_factor 4 (6 dB):
+        # fallback near the speech the runtime passed (see the module doc); floor_factor 4 (6 dB):
         # the minimum of a smoothed power spectrum sits a few dB under its mean (Martin 2001)
         self.fallback = fallback
         self.floor_frames = max(int(round(floor_seconds * RATE / self.hop)) | 1, 1)
