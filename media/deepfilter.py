@@ -85,6 +85,7 @@ class Enhancer:
         self._pin = self._in.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
         self._pout = self._out.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
         self._pending = np.zeros(0, np.float32)
+        self._lsnr: list[float] = []
 
     @staticmethod
     def delay() -> int:
@@ -100,10 +101,16 @@ class Enhancer:
         out = np.empty(n, np.float32)
         for i in range(0, n, self.hop):
             self._in[:] = x[i:i + self.hop]
-            self._lib.df_process_frame(self._state, self._pin, self._pout)
+            # the return value is the model's local SNR estimate for the frame, in dB
+            self._lsnr.append(self._lib.df_process_frame(self._state, self._pin, self._pout))
             out[i:i + self.hop] = self._out
         self._pending = x[n:].copy()
         return out
+
+    def take_lsnr(self) -> np.ndarray:
+        """The local SNR (dB) of the frames processed since the last call, one per hop, in order."""
+        lsnr, self._lsnr = np.asarray(self._lsnr, np.float32), []
+        return lsnr
 
     def close(self) -> None:
         if self._state:

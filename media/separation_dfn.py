@@ -15,6 +15,18 @@ bin the speech holds.
   also removes the recording's noise and reverberation with the bed, and its speech is never
   phase-exact, so the difference keeps a speech-shaped residue.
 
+Where the model gives up, a fallback speech estimate joins the mask. The runtime zeroes its
+output in every frame whose own local-SNR estimate is under -10 dB (RUNTIME_GATE_DB, fixed in the
+C runtime: its C API sets only the attenuation limit and the post-filter beta), so quiet
+far-field speech under a bed went nowhere and stayed in the background. In frames within
+`speech_context_seconds` of a frame the runtime did pass (a talker's turn goes on around the
+syllables the model hears), a bin's power above `floor_factor` times its floor (`bed_floor`:
+its minimum over the `floor_seconds` before or after, whichever is higher: sustained notes and
+steady noise outlast a syllable) counts as speech too (max(|X|^2 - B, 0), power subtraction)
+and leaves the bed by the same rule. It applies in the frames the model passed as well: the
+model under-reports there too (read speech left in the background of the composite episode
+-29 -> -37 dB). Its cost: transient bed content (drum hits, effects) near speech goes with it.
+
 The model streams over the whole file (its state carries across blocks); the mask runs on
 blocks of `block_seconds` with a margin each side, on disk in and out: memory is one block.
 The model's delay is measured on the signal (cross-correlation of its output with its input)
@@ -27,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.ndimage import maximum_filter
+from scipy.ndimage import maximum_filter, maximum_filter1d, minimum_filter1d, uniform_filter1d
 from scipy.signal import istft, stft
 
 from . import deepfilter, ffmpeg
@@ -37,11 +49,28 @@ from .separation import SeparationResult, _decode, _encode, _source
 __all__ = ["DeepFilterEngine", "background_mask"]
 
 RATE = deepfilter.RATE
+RUNTIME_GATE_DB = -10.0  # libDF's min_db_thresh: under it the runtime outputs zeros for the frame
 
 
-def background_mask(mix: np.ndarray, speech: np.ndarray, alpha: float, spread: tuple[int, int]) -> np.ndarray:
-    """Gain per (bin, frame) for the background, from the STFTs of the mix and the enhanced speech."""
+def bed_floor(power: np.ndarray, frames: int) -> np.ndarray:
+    """Per bin, the power smoothed over 3 frames, at its minimum over the `frames` before a frame
+    or over the `frames` after it, whichever is higher: what lasts that long on one side (a
+    sustained note from its onset to its release, steady noise) is bed; what comes and goes
+    within the window on both sides (a syllable) is not. A centred minimum would call every new
+    note speech for half a window after its onset."""
+    smooth = uniform_filter1d(power, 3, axis=-1, mode="nearest")
+    past = minimum_filter1d(smooth, frames, axis=-1, mode="nearest", origin=(frames - 1) // 2)
+    future = minimum_filter1d(smooth, frames, axis=-1, mode="nearest", origin=-(frames // 2))
+    return np.maximum(past, future)
+
+
+def background_mask(mix: np.ndarray, speech: np.ndarray, alpha: float, spread: tuple[int, int],
+                    fallback: np.ndarray | None = None) -> np.ndarray:
+    """Gain per (bin, frame) for the background, from the STFTs of the mix and the enhanced speech.
+    `fallback`: another estimate of the speech's share of the mix's power (0..1), taken where larger."""
     ratio = np.abs(speech) ** 2 / (np.abs(mix) ** 2 + 1e-12)
+    if fallback is not None:
+        ratio = np.maximum(ratio, fallback)
     if spread != (1, 1):
         ratio = maximum_filter(ratio, size=spread, mode="nearest")
     return np.clip(1.0 - alpha * ratio, 0.0, 1.0).astype(np.float32)
@@ -51,11 +80,18 @@ class DeepFilterEngine:
     name = "deepfilternet"
 
     def __init__(self, *, local_snr_db: float = -6.0, spread: tuple[int, int] = (3, 3),
-                 window_seconds: float = 0.064, block_seconds: float = 10.0):
+                 window_seconds: float = 0.064, block_seconds: float = 10.0, fallback: bool = True,
+                 floor_seconds: float = 0.5, floor_factor: float = 4.0, speech_context_seconds: float = 1.0):
         self.alpha = 10 ** (-local_snr_db / 10)
         self.spread = spread
         self.window = int(round(window_seconds * RATE))
         self.hop = self.window // 4
+        # fallback near the speech the runtime passed (see the module doc); floor_factor 4 (6 dB):
+        # the minimum of a smoothed power spectrum sits a few dB under its mean (Martin 2001)
+        self.fallback = fallback
+        self.floor_frames = max(int(round(floor_seconds * RATE / self.hop)) | 1, 1)
+        self.floor_factor = floor_factor
+        self.context = int(round(speech_context_seconds * RATE))
         self.block = max(int(block_seconds * RATE) // self.hop, 1) * self.hop
         self.delay: int | None = None  # the last file's measured model delay, in samples at RATE
         self.delay_measured = False
@@ -74,12 +110,13 @@ class DeepFilterEngine:
         with tempfile.TemporaryDirectory(prefix=".separate-", dir=out_dir) as tmp:
             tmp = Path(tmp)
             mix_path, raw_path = tmp / "mix.wav", tmp / "speech_raw.wav"
+            lsnr_path = tmp / "lsnr.f32"
             dlg_path, bed_path = tmp / "dialogue.wav", tmp / "background.wav"
             _decode(src, mix_path, RATE, stereo)
             try:
-                self._enhance(mix_path, raw_path)
+                self._enhance(mix_path, raw_path, lsnr_path)
                 self.delay, self.delay_measured = self._delay(mix_path, raw_path)
-                self._split(mix_path, raw_path, self.delay, dlg_path, bed_path)
+                self._split(mix_path, raw_path, self.delay, dlg_path, bed_path, lsnr_path)
             except MediaError:
                 raise
             except Exception as exc:  # native runtime / numeric errors: hand over to the next engine
@@ -89,13 +126,18 @@ class DeepFilterEngine:
         return SeparationResult(out_dir / "dialogue.wav", out_dir / "background.wav", self.name, False,
                                 out_rate, duration)
 
-    def _enhance(self, mix_path: Path, raw_path: Path) -> None:
+    def _enhance(self, mix_path: Path, raw_path: Path, lsnr_path: Path) -> None:
         """The model over the whole mid channel, streamed; the output runs `delay` samples late,
-        so the tail is flushed with silence."""
-        with deepfilter.Enhancer() as model, sf.SoundFile(str(raw_path), "w", RATE, 1, "FLOAT") as out:
+        so the tail is flushed with silence. The model's local SNR per frame goes to `lsnr_path`
+        (float32, one per model hop of output)."""
+        with deepfilter.Enhancer() as model, sf.SoundFile(str(raw_path), "w", RATE, 1, "FLOAT") as out, \
+                open(lsnr_path, "wb") as flsnr:
             for block in sf.blocks(str(mix_path), blocksize=self.block, dtype="float32", always_2d=True):
                 out.write(model.process(block.mean(axis=1)))
+                flsnr.write(model.take_lsnr().tobytes())
             out.write(model.process(np.zeros(model.delay() + 2 * model.hop, np.float32)))
+            flsnr.write(model.take_lsnr().tobytes())
+            self.model_hop = model.hop
 
     @staticmethod
     def _delay(mix_path: Path, raw_path: Path, seconds: float = 30.0) -> tuple[int, bool]:
@@ -109,8 +151,32 @@ class DeepFilterEngine:
             return deepfilter.Enhancer.delay(), False
         return lag, True
 
-    def _split(self, mix_path: Path, raw_path: Path, delay: int, dlg_path: Path, bed_path: Path) -> None:
-        margin = 4 * self.window  # STFT frames and the mask's spread never reach past it
+    def _near_speech(self, lsnr_path: Path, delay: int, centres: np.ndarray) -> np.ndarray:
+        """Per STFT frame (centre in input samples): whether the runtime passed speech (local SNR
+        at or over its gate) in some model frame within `context` samples. Reads only the span
+        of the local-SNR file it needs."""
+        hop = self.model_hop
+        # model frame i outputs samples [i*hop, (i+1)*hop): input time i*hop - delay
+        first = max(int((centres[0] - self.context + delay) // hop), 0)
+        last = int((centres[-1] + self.context + delay) // hop) + 1
+        lsnr = np.fromfile(lsnr_path, np.float32, count=max(last - first, 0), offset=4 * first)
+        if not len(lsnr):
+            return np.zeros(len(centres), bool)
+        near = maximum_filter1d((lsnr >= RUNTIME_GATE_DB).astype(np.uint8), 2 * (self.context // hop) + 1,
+                                mode="constant")
+        idx = np.clip((centres + delay) // hop - first, 0, len(lsnr) - 1).astype(int)
+        return near[idx].astype(bool)
+
+    def _fallback(self, power: np.ndarray, lsnr_path: Path, delay: int, centres: np.ndarray) -> np.ndarray:
+        """Share of the mix's power over the bed's floor, in frames near speech the runtime passed."""
+        excess = np.maximum(power - self.floor_factor * bed_floor(power, self.floor_frames), 0.0)
+        near = self._near_speech(lsnr_path, delay, centres)
+        return excess / (power + 1e-12) * near[None, :]
+
+    def _split(self, mix_path: Path, raw_path: Path, delay: int, dlg_path: Path, bed_path: Path,
+               lsnr_path: Path | None = None) -> None:
+        # STFT frames, the mask's spread and the bed floor's window never reach past the margin
+        margin = 4 * self.window + (self.floor_frames + 2) * self.hop
         kw = dict(fs=RATE, nperseg=self.window, noverlap=self.window - self.hop)
         with sf.SoundFile(str(mix_path)) as fmix, sf.SoundFile(str(raw_path)) as fraw, \
                 sf.SoundFile(str(dlg_path), "w", RATE, 2, "FLOAT") as fd, \
@@ -126,7 +192,12 @@ class DeepFilterEngine:
                 speech = np.pad(speech, (0, len(mix) - len(speech)))
                 _, _, spec_speech = stft(speech, **kw)
                 _, _, spec = stft(mix.T, **kw)  # (channel, bin, frame)
-                mask = background_mask(spec.mean(axis=0), spec_speech, self.alpha, self.spread)
+                mid = spec.mean(axis=0)
+                fallback = None
+                if self.fallback and lsnr_path is not None:
+                    centres = lo + np.arange(mid.shape[1]) * self.hop  # stft pads half a window: frame j centres at j*hop
+                    fallback = self._fallback(np.abs(mid) ** 2, lsnr_path, delay, centres)
+                mask = background_mask(mid, spec_speech, self.alpha, self.spread, fallback)
                 _, bed = istft(spec * mask[None], **kw)
                 keep = slice(start - lo, end - lo)
                 fb.write(np.ascontiguousarray(bed.T[keep], dtype=np.float32))

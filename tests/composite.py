@@ -91,6 +91,25 @@ def _pieces(eval_dir: Path):
         yield _mono(eval_dir / f"{name}.wav"), _read_rttm(eval_dir / "trn07_trn08.rttm", name), []
 
 
+def percussion(seconds: float, rate: int = RATE, seed: int = 0) -> np.ndarray:
+    """A drum loop at 120 bpm (kick and snare on the beats, a hi-hat between them), mono: the
+    transients a film's music and effects have and the demo bed's sustained chords lack."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    out = np.zeros(n)
+    t = np.arange(int(0.3 * rate)) / rate
+    kick = np.sin(2 * np.pi * (50 + 80 * np.exp(-t / 0.03)) * t) * np.exp(-t / 0.12)
+    snare = 0.6 * rng.standard_normal(len(t)) * np.exp(-t / 0.08)
+    hat = 0.3 * np.diff(rng.standard_normal(len(t) // 6), prepend=0.0) * np.exp(-t[: len(t) // 6] / 0.02)
+    for beat in range(int(seconds * 2) + 1):
+        for at, hit in ((beat / 2, kick if beat % 2 == 0 else snare), (beat / 2 + 0.25, hat)):
+            i = int(at * rate)
+            m = min(len(hit), n - i)
+            if m > 0:
+                out[i:i + m] += hit[:m]
+    return out.astype(np.float32)
+
+
 def build_composite(eval_dir: Path, out_dir: Path, *, repeats: int = 1, gap: float = 1.0,
                     bed_db: float = -6.0, video: bool = False) -> Composite:
     """Each recording peak-normalised to 0.5, `gap` seconds apart, the whole list `repeats` times;
