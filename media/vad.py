@@ -19,6 +19,7 @@ from . import audio as media_audio
 from .cache import models as model_cache
 from .engine import Registry
 from .errors import EngineFailed, InvalidMediaError, MediaError
+from .threads import torch_threads
 
 __all__ = [
     "Region", "SileroVad", "EnergyVad", "registry", "detect", "load_mono_16k",
@@ -27,6 +28,7 @@ __all__ = [
 
 SAMPLE_RATE = 16000
 Source = Union[str, Path, np.ndarray]
+THREADS_ENV = "MEDIA_VAD_THREADS"  # torch threads for silero (media.threads: one by default)
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,10 @@ class SileroVad:
             return []
         model = model_cache.get("vad:silero", load_silero_vad)
         try:
-            with self._lock, torch.inference_mode():
+            # one torch thread (MEDIA_VAD_THREADS): the model runs once per 32 ms window, and after
+            # faster-whisper has run in the process two threads made the 342 s composite take 8-9 s
+            # instead of 2 (the pipeline's translate stage); one thread takes 2 s either way
+            with self._lock, torch.inference_mode(), torch_threads(THREADS_ENV):
                 model.reset_states()
                 stamps = get_speech_timestamps(
                     torch.from_numpy(samples), model, threshold=self.threshold, sampling_rate=SAMPLE_RATE,

@@ -81,3 +81,18 @@ def test_registry_prefers_silero_and_names_fallback():
     reg = vad.registry()
     assert reg.names() == ["silero", "energy"]
     assert reg.select().name == "silero"
+
+
+def test_silero_runs_on_its_own_thread_count_and_restores_torch(eval_dir, monkeypatch):
+    """silero runs with MEDIA_VAD_THREADS torch threads (one by default: two made it 4x slower once
+    faster-whisper had run in the process) and gives the caller's thread count back; the count does
+    not change what is found."""
+    import torch
+
+    before = torch.get_num_threads()
+    one = vad.detect(eval_dir / "jfk.flac", engine="silero")
+    assert torch.get_num_threads() == before
+    monkeypatch.setenv("MEDIA_VAD_THREADS", "2")
+    two = vad.detect(eval_dir / "jfk.flac", engine="silero")
+    assert torch.get_num_threads() == before
+    assert one and [(round(r.start, 3), round(r.end, 3)) for r in one] == [(round(r.start, 3), round(r.end, 3)) for r in two]
