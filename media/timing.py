@@ -101,9 +101,14 @@ def settle_clip(samples: np.ndarray, sample_rate: int, slot: float, *, min_speed
 def time_alone(spans: Sequence[tuple[float, float]]) -> list[float]:
     """Seconds each (start, end) slot has before another line starts: the time a line may be slowed
     toward (settle_clip). A source turn that others talk into (crosstalk) is not slowed into their
-    time, where it would only sound over them for longer."""
+    time, where it would only sound over them for longer; nor is a turn that begins while another is
+    still running (it has no time alone: slowed, it stayed under the other line for longer, and the
+    composite dub's crosstalk lines slowed to 0.75x were the ones ASR lost)."""
     out = []
     for i, (start, end) in enumerate(spans):
+        if any(j != i and s <= start < e and (s < start or j < i) for j, (s, e) in enumerate(spans)):
+            out.append(0.0)
+            continue
         later = [s for j, (s, _) in enumerate(spans) if j != i and (s > start or (s == start and j > i))]
         out.append(max(min([end, *later]) - start, 0.0))
     return out

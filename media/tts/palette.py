@@ -25,7 +25,11 @@ PALETTE: tuple[tuple[str, str], ...] = (
     ("flite:awb", "m"),
     ("flite:slt:st=-2:fs=-3", "f"),  # a lower, larger-bodied woman
     (f"{_JOE}:st=-2:fs=-3", "m"),  # a deeper, larger-bodied man
-    ("flite:kal16", "m"),  # last: the least clear once sped up
+    ("flite:kal16", "m"),  # the least clear man once sped up
+    # two more women, so that an episode's fourth and fifth woman are not left to espeak-ng (its
+    # steph/f3 lost 0.30 of their words on the composite dub; these 0.04-0.11 up to 1.3x):
+    ("flite:rms:st=+5:fs=+3", "f"),  # a man's voice made a woman's: at most 0.45 like any other voice here
+    ("flite:slt:st=+3:fs=+2", "f"),  # a younger, smaller slt: the closest pair of the palette (0.62)
 )
 
 

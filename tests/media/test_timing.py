@@ -92,6 +92,9 @@ def test_change_tempo_length_is_exact():
 def test_time_alone_ends_where_another_line_starts():
     from media.timing import time_alone
 
-    # a turn another person talks into, a turn inside it, a turn on its own, two starting together
+    # a turn another person talks into, a turn inside it (talked over from its start: no time
+    # alone), a turn on its own, two starting together (the second begins under the first)
     spans = [(0.0, 5.0), (1.5, 2.5), (6.0, 7.0), (8.0, 9.0), (8.0, 8.5)]
-    assert time_alone(spans) == pytest.approx([1.5, 1.0, 1.0, 0.0, 0.5])
+    assert time_alone(spans) == pytest.approx([1.5, 0.0, 1.0, 0.0, 0.0])
+    # a turn that starts as the one before it ends has its time alone
+    assert time_alone([(0.0, 1.0), (1.0, 3.0)]) == pytest.approx([1.0, 2.0])
