@@ -15,9 +15,10 @@ import os
 from dataclasses import asdict, dataclass, field
 
 from media import modelpaths
-from media.placement import DEFAULT_MAX_SHIFT
+from media.placement import CROSSTALK_CAP, DEFAULT_MAX_SHIFT
+from media.tts.retake import retakes_setting
 
-__all__ = ["ModeSettings", "max_shift_setting", "resolve_mode"]
+__all__ = ["ModeSettings", "crosstalk_cap_setting", "max_shift_setting", "resolve_mode"]
 
 # Offline pyannote runs at about 0.12 x real time on 2 cores, so every mode can afford it.
 DIARIZATION = ["pyannote", "pyannote-offline", "vad-clustering"]
@@ -32,6 +33,10 @@ class ModeSettings:
     tts_speed_cap: float = 1.35
     # seconds a dubbed line may start away from its source line so that lines do not talk over each other
     tts_max_shift: float = field(default_factory=lambda: max_shift_setting())
+    # takes a line of a sampling voice (Piper, XTTS) is spoken again when ASR does not understand it
+    tts_retakes: int = field(default_factory=lambda: retakes_setting())
+    # overall speed-up a line still talked over after placement may reach (<= 1: lines stay as fitted)
+    tts_crosstalk_cap: float = field(default_factory=lambda: crosstalk_cap_setting())
     downgrades: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -42,6 +47,12 @@ def max_shift_setting() -> float:
     """DUBSITE_TTS_MAX_SHIFT (seconds, >= 0; 0 lays every line at its source time), else the default."""
     raw = os.environ.get("DUBSITE_TTS_MAX_SHIFT", "").strip()
     return max(float(raw), 0.0) if raw else DEFAULT_MAX_SHIFT
+
+
+def crosstalk_cap_setting() -> float:
+    """DUBSITE_TTS_CROSSTALK_CAP (overall speed-up, <= 1 turns it off), else media.placement's 1.5."""
+    raw = os.environ.get("DUBSITE_TTS_CROSSTALK_CAP", "").strip()
+    return float(raw) if raw else CROSSTALK_CAP
 
 
 def _whisper_for(language: str, wanted: str, downgrades: list[str], mode: str) -> str:

@@ -23,7 +23,8 @@ import numpy as np
 
 from .errors import MediaError
 
-__all__ = ["DEFAULT_MAX_SHIFT", "DUCK_DB", "GAP", "Placement", "duck_talked_over", "place_lines"]
+__all__ = ["CROSSTALK_CAP", "DEFAULT_MAX_SHIFT", "DUCK_DB", "GAP", "Placement", "duck_talked_over", "place_lines",
+           "arrange_lines", "quicken_talked_over", "talked_over"]
 
 DEFAULT_MAX_SHIFT = 1.0  # seconds a line may start away from its source time (DUBSITE_TTS_MAX_SHIFT)
 GAP = 0.05  # seconds of silence kept between two lines laid one after the other
@@ -116,6 +117,16 @@ def _solve(s, d, low, high, pairs, gap):
     return np.clip(np.round(res.x[:n], 3), low, high)
 
 
+def _sounding_together(placed: Sequence[Placement]):
+    """(a, b, from, to) for every two placed lines that sound at once, a starting first."""
+    ordered = sorted(range(len(placed)), key=lambda i: placed[i].start)
+    for x, a in enumerate(ordered):
+        for b in ordered[x + 1:]:
+            if placed[b].start >= placed[a].end:
+                break
+            yield a, b, placed[b].start, min(placed[a].end, placed[b].end)
+
+
 DUCK_DB = -12.0  # the shorter of two lines still talking over each other, lowered by this much there
 DUCK_FADE = 0.03  # seconds: gain ramps, so the dip does not click
 
@@ -127,19 +138,69 @@ def duck_talked_over(clips: Sequence[tuple[np.ndarray, int]], placed: Sequence[P
     `clips`: (samples, rate) per line, in the order of `placed`. Returns new arrays (or the same
     array where nothing overlaps)."""
     gains = [None] * len(clips)
-    ordered = sorted(range(len(placed)), key=lambda i: placed[i].start)
-    for x, a in enumerate(ordered):
-        for b in ordered[x + 1:]:
-            if placed[b].start >= placed[a].end:
-                break
-            lo, hi = placed[b].start, min(placed[a].end, placed[b].end)
-            low = b if placed[b].seconds <= placed[a].seconds else a
-            samples, rate = clips[low]
-            if gains[low] is None:
-                gains[low] = np.ones(len(samples), dtype=np.float32)
-            t = placed[low].start + np.arange(len(samples)) / float(rate)
-            # 1 outside [lo, hi], depth inside, linear ramps of DUCK_FADE at both edges
-            inside = np.clip(np.minimum(t - lo, hi - t) / DUCK_FADE + 1.0, 0.0, 1.0)
-            dip = 1.0 - inside * (1.0 - 10.0 ** (depth_db / 20.0))
-            gains[low] = np.minimum(gains[low], dip.astype(np.float32))
+    for a, b, lo, hi in _sounding_together(placed):
+        low = b if placed[b].seconds <= placed[a].seconds else a
+        samples, rate = clips[low]
+        if gains[low] is None:
+            gains[low] = np.ones(len(samples), dtype=np.float32)
+        t = placed[low].start + np.arange(len(samples)) / float(rate)
+        # 1 outside [lo, hi], depth inside, linear ramps of DUCK_FADE at both edges
+        inside = np.clip(np.minimum(t - lo, hi - t) / DUCK_FADE + 1.0, 0.0, 1.0)
+        dip = 1.0 - inside * (1.0 - 10.0 ** (depth_db / 20.0))
+        gains[low] = np.minimum(gains[low], dip.astype(np.float32))
     return [samples if g is None else (samples * g).astype(np.float32) for (samples, _), g in zip(clips, gains)]
+
+
+# overall speed-up (engine rate x stretch) a line still talked over after placement may reach:
+# above the fit's 1.35x cap, because a line heard at 1.5x (palette round trip 0.03-0.11) loses
+# fewer words than one heard under another voice (0.30-0.35, README "Dub intelligibility")
+CROSSTALK_CAP = 1.5
+
+
+def talked_over(placed: Sequence[Placement]) -> list[float]:
+    """Seconds of each placed line during which another line sounds (at most its own length)."""
+    out = [0.0] * len(placed)
+    for a, b, lo, hi in _sounding_together(placed):
+        out[a] += hi - lo
+        out[b] += hi - lo
+    return [min(o, p.seconds) for o, p in zip(out, placed)]
+
+
+def quicken_talked_over(clips: Sequence[tuple[np.ndarray, int]], placed: Sequence[Placement], *,
+                        room: Sequence[float]) -> list[np.ndarray] | None:
+    """Speed each line that is still talked over up by what would take its talked-over seconds
+    off, within `room[i]` (the further speed-up line i may take; <= 1: none), pitch kept. None
+    when no line changed; then place the lines again with their new lengths."""
+    from .timing import change_tempo
+
+    over = talked_over(placed)
+    out, changed = [], False
+    for (samples, rate), p, o, r in zip(clips, placed, over, room):
+        if o <= 0.0 or r <= 1.0 + 1e-3 or p.seconds <= 0.0:
+            out.append(samples)
+            continue
+        factor = p.seconds / max(p.seconds - o, p.seconds / r)  # at most r
+        out.append(change_tempo(samples, rate, factor))
+        changed = True
+    return out if changed else None
+
+
+def arrange_lines(clips: Sequence[tuple[np.ndarray, int]], source_starts: Sequence[float], speeds: Sequence[float], *,
+                  max_shift: float = DEFAULT_MAX_SHIFT, total_seconds: float | None = None,
+                  crosstalk_cap: float = CROSSTALK_CAP) -> tuple[list[tuple[np.ndarray, int]], list[Placement]]:
+    """Place fitted clips (place_lines); lines still talked over are then sped up toward
+    `crosstalk_cap` overall (`speeds[i]`: the speed-up clip i already has; cap <= 1: never) and
+    placed again. Returns the clips as they will sound (before ducking) and where they start."""
+    clips = list(clips)
+
+    def place():
+        return place_lines([(float(at), len(samples) / rate) for at, (samples, rate) in zip(source_starts, clips)],
+                           max_shift=max_shift, total_seconds=total_seconds)
+
+    where = place()
+    if crosstalk_cap > 1.0:
+        quick = quicken_talked_over(clips, where, room=[crosstalk_cap / max(v, 1e-3) for v in speeds])
+        if quick is not None:
+            clips = [(q, rate) for q, (_, rate) in zip(quick, clips)]
+            where = place()
+    return clips, where

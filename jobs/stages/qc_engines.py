@@ -18,7 +18,7 @@ from media.voice_match import probe_embedding
 from voices.crypto import EncryptionUnavailable, InvalidToken
 from voices.jobrefs import job_ref_bytes
 
-from ..modes import max_shift_setting
+from ..modes import crosstalk_cap_setting, max_shift_setting
 from .mix import TARGET_LUFS
 from .qc_heard import RATE, clip_digest, hear, round_trip_model
 
@@ -29,8 +29,10 @@ CEILING_DBTP = -1.0
 
 def thresholds_from_settings() -> Thresholds:
     """Defaults in media.qc.Thresholds; each can be set with DUBSITE_QC_<NAME> (e.g. DUBSITE_QC_WER=0.3)."""
-    # a line tts moved within its bound (DUBSITE_TTS_MAX_SHIFT) sits there by design: flagged only beyond it
-    base = Thresholds(offset=max(Thresholds().offset, max_shift_setting()))
+    # a line tts moved within its bound (DUBSITE_TTS_MAX_SHIFT), or sped up toward the crosstalk cap
+    # because it was still talked over (DUBSITE_TTS_CROSSTALK_CAP), is so by design: flagged only beyond it
+    base = Thresholds(offset=max(Thresholds().offset, max_shift_setting()),
+                      speed=max(Thresholds().speed, crosstalk_cap_setting()))
     values = {}
     for name in base.as_dict():
         raw = os.environ.get(f"DUBSITE_QC_{name.upper()}")

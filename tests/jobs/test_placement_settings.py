@@ -32,3 +32,23 @@ def test_the_bound_is_set_by_the_environment(monkeypatch):
     assert not _offset_flagged(5.0, 6.4) and _offset_flagged(5.0, 6.6)
     monkeypatch.setenv("DUBSITE_QC_OFFSET", "0.3")  # QC's own setting still wins
     assert _offset_flagged(5.0, 5.4)
+
+
+def _speed_flagged(speed: float) -> bool:
+    lines = [LineSpec(0, 5.0, 6.0, "", dub_start=5.0, dub_end=6.0, speed=speed)]
+    q = check_lines(lines, dialogue=np.zeros(16000 * 12, np.float32), rate=16000, thresholds=thresholds_from_settings())
+    return any("speed-up" in r for r in q[0].reasons)
+
+
+def test_the_crosstalk_cap_is_a_setting_and_qc_speed_check_follows_it(monkeypatch):
+    from jobs.modes import crosstalk_cap_setting
+    from media.placement import CROSSTALK_CAP
+
+    monkeypatch.delenv("DUBSITE_TTS_CROSSTALK_CAP", raising=False)
+    monkeypatch.delenv("DUBSITE_QC_SPEED", raising=False)
+    assert crosstalk_cap_setting() == CROSSTALK_CAP == resolve_mode("high", "en").tts_crosstalk_cap
+    # a line sped up toward the crosstalk cap is so by design; beyond it, it is flagged
+    assert not _speed_flagged(CROSSTALK_CAP) and _speed_flagged(CROSSTALK_CAP + 0.05)
+    monkeypatch.setenv("DUBSITE_TTS_CROSSTALK_CAP", "1")  # off: the fit's 1.35x is the line again
+    assert resolve_mode("low", "en").tts_crosstalk_cap == 1.0
+    assert not _speed_flagged(1.35) and _speed_flagged(1.4)

@@ -93,3 +93,36 @@ def test_lines_laid_apart_are_not_lowered():
     placed = place_lines([(0.0, 2.3), (2.0, 1.0)], max_shift=0.5, total_seconds=10.0)
     clips = [(np.ones(2300, np.float32), 1000), (np.ones(1000, np.float32), 1000)]
     assert all(np.array_equal(out, c) for out, (c, _) in zip(duck_talked_over(clips, placed), clips))
+
+
+def _tone(seconds: float, rate: int = 16000, hz: float = 220.0) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def test_talked_over_counts_each_lines_seconds_under_another():
+    from media.placement import Placement, talked_over
+
+    placed = [Placement(0, 0.0, 0.0, 3.0), Placement(1, 1.0, 1.0, 1.0), Placement(2, 5.0, 5.0, 1.0)]
+    assert talked_over(placed) == pytest.approx([1.0, 1.0, 0.0])
+
+
+def test_crosstalk_that_placement_cannot_undo_is_spoken_faster_within_the_cap():
+    from media.placement import arrange_lines, talked_over
+
+    rate = 16000
+    # two people talking at once for 2 s, with no room around them to move into within 0.5 s
+    clips = [(_tone(3.0, rate), rate), (_tone(2.5, rate, 330.0), rate), (_tone(1.0, rate), rate)]
+    starts, speeds = [1.0, 1.5, 4.3], [1.0, 1.2, 1.0]
+    plain, where0 = arrange_lines(clips, starts, speeds, max_shift=0.5, total_seconds=5.3, crosstalk_cap=1.0)
+    assert [len(s) for s, _ in plain] == [len(s) for s, _ in clips]  # cap 1: nothing sped up
+    before = sum(talked_over(where0))
+    assert before > 1.0
+    quick, where = arrange_lines(clips, starts, speeds, max_shift=0.5, total_seconds=5.3, crosstalk_cap=1.5)
+    after = sum(talked_over(where))
+    assert after < before - 0.5
+    for (samples, _), (orig, _), v in zip(quick, clips, speeds):
+        factor = len(orig) / len(samples)
+        assert factor * v <= 1.5 + 0.02  # the overall speed-up stays within the crosstalk cap
+    assert len(quick[0][0]) < len(clips[0][0]) and len(quick[1][0]) < len(clips[1][0])
+    assert all(abs(at.shift) <= 0.5 + 1e-6 for at in where)
