@@ -12,7 +12,7 @@ words is decoded again alone, with the fallback (whisper's own tests: compressio
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from .asr import WhisperAsr, check_language, load_whisper
 from .audio import resample
 from .errors import EngineFailed, EngineUnavailable
 
-__all__ = ["chunk_words"]
+__all__ = ["chunk_words", "listener"]
 
 RATE = 16000
 WINDOW = 30.0
@@ -70,6 +70,21 @@ def chunk_words(chunks: Sequence[np.ndarray], rate: int, *, model: str = modelpa
                                    vad_filter=False, beam_size=1, without_timestamps=True)
         out[k] = [(w.start, w.end, w.text) for s in result.segments for w in s.words if _spoken(w.text)]
     return out
+
+
+def listener(*, model: str, language: str | None,
+             on_error: Callable[[Exception], None] | None = None) -> Callable[[list, int], "list[Words] | None"]:
+    """chunk_words as media.roundtrip's ChunkWords: a model that cannot listen (English-only for
+    another language, missing) hears None (no figure, not a failure), after `on_error(exc)`."""
+    def words(chunks: list, rate: int) -> list[Words] | None:
+        try:
+            return chunk_words(chunks, rate, model=model, language=language)
+        except Exception as exc:  # noqa: BLE001 - an unusable model is reported, not raised
+            if on_error is not None:
+                on_error(exc)
+            return None
+
+    return words
 
 
 def _chunk_of(t: float, starts: np.ndarray) -> int:

@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from media import modelpaths
-from media.asr_batch import chunk_words
+from media.asr_batch import listener
 from media.audio import load
 from media.embeddings import registry as embedding_registry
 from media.qc import MIN_VOICE_SECONDS
@@ -52,18 +52,11 @@ def round_trip_model(language: str, settings=None) -> str:
 def hear(workspace, clips: Sequence[np.ndarray], rate: int, *, model: str, language: str,
          on_error: Callable[[Exception], None] | None = None) -> tuple[list[str | None], int]:
     """(the text heard in each clip, None where the model could not listen; how many were known)."""
-    def words_of_chunks(chunks: list[np.ndarray], sample_rate: int):
-        try:
-            return chunk_words(chunks, sample_rate, model=model, language=language)
-        except Exception as exc:  # noqa: BLE001 - an unusable model (e.g. English-only for another language)
-            if on_error is not None:
-                on_error(exc)
-            return None
-
     keys = [_clip_key(clip, rate, model, language) for clip in clips]
     known = _read(workspace)
     todo = [i for i, key in enumerate(keys) if key not in known]
-    fresh = transcribe_lines([clips[i] for i in todo], rate, words_of_chunks) if todo else []
+    fresh = (transcribe_lines([clips[i] for i in todo], rate, listener(model=model, language=language, on_error=on_error))
+             if todo else [])
     for i, text in zip(todo, fresh):
         if text is not None:
             known[keys[i]] = text

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from media.mix import place_clips
-from media.placement import duck_talked_over, place_lines
+from media.placement import arrange_lines, duck_talked_over
 from media.threads import workers
 from media.timing import Line, fit_lines, settle_clip, time_alone
 from media.tts import TtsRequest
 from media.tts.fitted import remaining_cap, speak_within
+from media.tts.retake import hear_clips, retake_unclear
 from review.services import segment_add_flags
 from series.models import Character
 
@@ -27,15 +29,18 @@ from ..models import PassKind
 from . import lineplans
 from .base import StageContext, StageResult, fingerprint
 from .lineplans import RATE, segments_of
-from .qc_heard import listen_ahead
+from .qc_heard import listen_ahead, round_trip_model
 from .resynth import decision_inputs, resynthesize
 
 
 WORKERS_ENV = "DUBSITE_TTS_WORKERS"  # lines spoken at once (media.threads.workers: the cores, at most 2)
+RETAKE_SEED = 100_003  # a retake's seed: another sample of a seeded engine (XTTS), never a line's own
 
 
 class TtsStage:
-    name, version, per_pass = "tts", 4, True  # 4: lines moved apart where they would talk over each other
+    # 4: lines moved apart where they would talk over each other; 5: retakes, crosstalk not slowed,
+    # lines still talked over sped up toward the crosstalk cap
+    name, version, per_pass = "tts", 5, True
 
     def fingerprint(self, ctx: StageContext) -> str:
         all_rows = segments_of(ctx.job)
@@ -51,7 +56,8 @@ class TtsStage:
             extra["resynth"] = decision_inputs(all_rows)
         return ctx.fingerprint_of(self, ["segments", "refs", "extract"], lines=fingerprint({"rows": rows}),
                                   voices=voices, clone=clone, cap=ctx.settings.tts_speed_cap, series_refs=series_refs,
-                                  max_shift=ctx.settings.tts_max_shift,
+                                  max_shift=ctx.settings.tts_max_shift, retakes=ctx.settings.tts_retakes,
+                                  crosstalk_cap=ctx.settings.tts_crosstalk_cap,
                                   kind=str(ctx.kind), **extra)
 
     def run(self, ctx: StageContext) -> StageResult:
@@ -81,7 +87,7 @@ class TtsStage:
         try:
             plan = plan_voices(speakers=speakers, characters=characters, saved=saved, refs=refs, clone=cloning,
                                language=job.target_language, local=ctx.local, talk_time=talk)
-            lines, results = self._speak(ctx, segments, plan)
+            lines, results, retakes = self._speak(ctx, segments, plan)
         finally:
             close_refs(ctx, copies)  # decrypted copies live only while this stage speaks
         ref_names = {label: lineplans.ref_name(ctx.out("refs")["speakers"], opened, label)
@@ -93,7 +99,10 @@ class TtsStage:
                 saved = remember_voices(series=job.episode.season.series, voices=given, job_id=job.pk)
                 if saved:
                     ctx.event("voices remembered for the next episodes: " + ", ".join(saved))
-        return self._finish(ctx, n, folder, everything, segments, plan, ref_names, lines, results)
+        result = self._finish(ctx, n, folder, everything, segments, plan, ref_names, lines, results)
+        result.outputs["retakes"] = {"heard": retakes.heard, "unclear": retakes.unclear, "retaken": retakes.retaken,
+                                     "improved": retakes.improved}
+        return result
 
     @staticmethod
     def _speak(ctx: StageContext, segments, plan):
@@ -107,24 +116,34 @@ class TtsStage:
                                        ref_wav=str(ctx.local(choice.ref)) if choice.ref else None,
                                        slot_seconds=seg.end - seg.start, seed=seg.index))
 
-        def speak(i: int):
+        def speak(i: int, take: int = 0):
             # an engine that speaks faster more clearly than a stretch does so for a line too long for its slot
-            result = speak_within(requests[i], segments[i].end - segments[i].start, cap=cap)
+            request = requests[i] if not take else replace(requests[i], seed=segments[i].index + RETAKE_SEED * take)
+            result = speak_within(request, segments[i].end - segments[i].start, cap=cap)
             return result, settle_clip(result.samples, result.sample_rate, alone[i])
 
-        lines, results = [], []
+        takes = []
         # lines on parallel workers: most engines are subprocesses (espeak-ng, flite, ffmpeg's
         # rubberband) or onnxruntime (Piper), which run side by side; XTTS takes turns (XTTS_LOCK)
         with ThreadPoolExecutor(workers(WORKERS_ENV), thread_name_prefix="tts") as pool:
             try:
-                for i, (result, settled) in enumerate(pool.map(speak, range(len(segments)))):
+                for i, take in enumerate(pool.map(speak, range(len(segments)))):
                     ctx.advance(i / max(len(segments), 1))  # on this thread: it may write the job's row
-                    results.append(result)
-                    lines.append(Line(settled, result.sample_rate, segments[i].start, segments[i].end,
-                                      cap=remaining_cap(cap, result)))
+                    takes.append(take)
+                # a line of a sampling voice that ASR does not understand is spoken again
+                takes, report = retake_unclear(
+                    [seg.target_text for seg in segments], takes,
+                    again=lambda lines, k: list(pool.map(lambda i: speak(i, k), lines)),
+                    hear=hear_clips(model=round_trip_model(job.target_language, ctx.settings),
+                                    language=job.target_language),
+                    rounds=ctx.settings.tts_retakes)
             finally:
                 pool.shutdown(cancel_futures=True)  # a failure or a cancel stops the lines not begun
-        return lines, results
+        if report.unclear:
+            ctx.event(f"tts pass {ctx.pass_number}: {report.summary()}")
+        lines = [Line(settled, result.sample_rate, seg.start, seg.end, cap=remaining_cap(cap, result))
+                 for seg, (result, settled) in zip(segments, takes)]
+        return lines, [result for result, _ in takes], report
 
     def _finish(self, ctx: StageContext, n: int, folder: str, everything, segments, plan, ref_names, lines,
                 results) -> StageResult:
@@ -132,14 +151,16 @@ class TtsStage:
         cap = ctx.settings.tts_speed_cap
         fitted = fit_lines(lines, cap=cap, total_seconds=duration)
         # a line still too long at the cap, or crosstalk in the source: moved apart within the bound
-        where = place_lines([(seg.start, len(samples) / res.sample_rate)
-                             for seg, (samples, _), res in zip(segments, fitted, results)],
-                            max_shift=ctx.settings.tts_max_shift, total_seconds=duration)
+        # and a line still talked over then is spoken a little faster (up to the crosstalk cap)
+        speeds = [res.native_speed * len(res.samples) / max(len(samples), 1) for (samples, _), res in zip(fitted, results)]
+        sounding, where = arrange_lines([(samples, res.sample_rate) for (samples, _), res in zip(fitted, results)],
+                                        [seg.start for seg in segments], speeds, max_shift=ctx.settings.tts_max_shift,
+                                        total_seconds=duration, crosstalk_cap=ctx.settings.tts_crosstalk_cap)
         # what still sounds together: the shorter line lowered there (the stored clips stay as spoken)
-        voiced = duck_talked_over([(samples, res.sample_rate) for (samples, _), res in zip(fitted, results)], where)
+        voiced = duck_talked_over(sounding, where)
         clips = [(at.start, samples, res.sample_rate) for at, samples, res in zip(where, voiced, results)]
         plans: dict[int, dict] = {seg.pk: {} for seg in everything}  # a line no longer spoken has no clip
-        for seg, (samples, _), res, at in zip(segments, fitted, results, where):
+        for seg, (samples, _), res, at in zip(segments, sounding, results, where):
             choice = plan[seg.diar_label]
             ref = ref_names.get(seg.diar_label, "")
             key = lineplans.clip_key(text=seg.target_text, voice=choice.voice.key, source=choice.source, ref=ref,

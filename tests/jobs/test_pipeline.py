@@ -80,6 +80,11 @@ def test_end_to_end_two_pass_dub(scene):
     assert wer(target, heard) <= 0.2, (target, heard)
     assert wer(" ".join(scene.texts), " ".join(s.source_text for s in segments)) <= 0.2
 
+    # the lines Piper spoke were heard by the retake check (none needed more than the takes allowed)
+    tts1 = StageRun.objects.get(job=job, pass_obj__number=1, name="tts")
+    retakes, piper = tts1.outputs["retakes"], tts1.engines["tts"].get("piper", 0)
+    assert retakes["heard"] == piper and retakes["retaken"] <= 2 * retakes["unclear"], (retakes, tts1.engines)
+
     # pass 2 reran only tts, mix, mux, and its outputs replaced pass 1's
     pass2 = StageRun.objects.filter(job=job, pass_obj__number=2).order_by("id")
     assert [r.name for r in pass2] == ["tts", "mix", "mux", "qc"]
