@@ -16,13 +16,25 @@ from media.audio import load
 from media.metrics import normalize_text, wer
 from media.mix import mix, place_clips
 from media.placement import duck_talked_over, place_lines
+
+try:
+    from media.placement import arrange_lines
+    from jobs.modes import crosstalk_cap_setting
+except ImportError:  # the tree before it
+    arrange_lines = None
 from media.prosody import median_f0
 from media.separation import FallbackEngine
+from media.separation_dfn import DeepFilterEngine
 from media.timing import DEFAULT_CAP, Line, fit_lines, settle_clip, time_alone
 from media.tts import TtsRequest
 from tests.composite import RATE, build_composite
 from jobs.modes import max_shift_setting
 from voices.voicing import plan_voices
+
+try:
+    from media.tts.retake import hear_clips, retake_unclear, retakes_setting
+except ImportError:  # the tree before retakes (for the before/after figures)
+    retake_unclear = hear_clips = None
 
 try:
     from media.tts.fitted import speak_within
@@ -33,6 +45,7 @@ except ImportError:  # the tree before issue 11's palette (for the before/after 
         return synthesize(request)
 
 BANDS = ((1.0, "<= 1.00x"), (1.15, "1.00-1.15x"), (1.3, "1.15-1.30x"), (9.0, "> 1.30x"))
+DFN_MIX = "final mix, DeepFilterNet bed"
 MIN_LINE = 0.6  # seconds: shorter reference turns (backchannels) are joined into neighbours or left out
 
 
@@ -79,29 +92,54 @@ def test_dub_track_and_mix_round_trip(eval_dir, tmp_path):
     plan = plan_voices(speakers=speakers, characters={}, saved={}, refs=refs, clone=False, language="en",
                        local=lambda rel: rel, talk_time=dict(talk))
 
-    placed, results = [], []
     alone = time_alone([(start, end) for start, end, _, _ in lines])
-    for (start, end, who, text), free in zip(lines, alone):
-        result = speak_within(TtsRequest(text, "en", voice=plan[who].voice), end - start, cap=DEFAULT_CAP)
+
+    def speak(i, take=0):
+        start, end, who, text = lines[i]
+        result = speak_within(TtsRequest(text, "en", voice=plan[who].voice, seed=i + 100_003 * take), end - start,
+                              cap=DEFAULT_CAP)
+        return result, settle_clip(result.samples, result.sample_rate, alone[i])
+
+    takes = [speak(i) for i in range(len(lines))]
+    retakes = None
+    if retake_unclear is not None:  # the tts stage's retakes of lines ASR does not understand
+        takes, retakes = retake_unclear([text for *_, text in lines], takes,
+                                        again=lambda todo, k: [speak(i, k) for i in todo],
+                                        hear=hear_clips(model="tiny.en", language="en"))
+    placed, results = [], []
+    for (start, end, who, text), (result, settled) in zip(lines, takes):
         results.append(result)
         native = getattr(result, "native_speed", 1.0)  # the engine spoke faster: less is left to stretch
-        placed.append(Line(settle_clip(result.samples, result.sample_rate, free), result.sample_rate, start, end,
+        placed.append(Line(settled, result.sample_rate, start, end,
                            **({"cap": max(DEFAULT_CAP / native, 1.0)} if native != 1.0 else {})))
     fitted = fit_lines(placed, cap=DEFAULT_CAP, total_seconds=composite.duration)
     # lines that would talk over each other moved apart within the bound (DUBSITE_TTS_MAX_SHIFT; 0: none)
-    where = place_lines([(ln.start, len(samples) / ln.sample_rate) for ln, (samples, _) in zip(placed, fitted)],
-                        max_shift=max_shift_setting(), total_seconds=composite.duration)
+    clips = [(samples, ln.sample_rate) for ln, (samples, _) in zip(placed, fitted)]
+    if arrange_lines is not None:  # placed, and what still talks over a little faster (the stage's step)
+        speeds = [r.native_speed * len(r.samples) / max(len(samples), 1) for r, (samples, _) in zip(results, clips)]
+        clips, where = arrange_lines(clips, [ln.start for ln in placed], speeds, max_shift=max_shift_setting(),
+                                     total_seconds=composite.duration, crosstalk_cap=crosstalk_cap_setting())
+        fitted = [(samples, fit) for (samples, _), (_, fit) in zip(clips, fitted)]
+    else:
+        where = place_lines([(ln.start, len(samples) / ln.sample_rate) for ln, (samples, _) in zip(placed, fitted)],
+                            max_shift=max_shift_setting(), total_seconds=composite.duration)
     dialogue_path = tmp_path / "dialogue.wav"
-    voiced = duck_talked_over([(samples, ln.sample_rate) for ln, (samples, _) in zip(placed, fitted)], where)
+    voiced = duck_talked_over(clips, where)
     place_clips([(at.start, samples, ln.sample_rate) for ln, samples, at in zip(placed, voiced, where)],
                 composite.duration, dialogue_path, sample_rate=48000)
-    background = FallbackEngine().separate(composite.mix, tmp_path / "separated").background
-    final_path = mix(dialogue_path, background, tmp_path / "final.wav", target_lufs=-23.0, true_peak_dbtp=-1.0).path
-    dialogue = load(dialogue_path, mono=True, sample_rate=RATE).samples
-    final = load(final_path, mono=True, sample_rate=RATE).samples
+    tracks = {"dialogue track": load(dialogue_path, mono=True, sample_rate=RATE).samples}
+    # the low mode's bed (passthrough: the original voices band-stopped, still audible) and the
+    # medium mode's (DeepFilterNet3: the original voices taken out)
+    for name, engine in (("final mix", FallbackEngine()), (DFN_MIX, DeepFilterEngine())):
+        if not engine.availability()[0]:
+            continue
+        background = engine.separate(composite.mix, tmp_path / f"separated-{engine.name}").background
+        final_path = mix(dialogue_path, background, tmp_path / f"final-{engine.name}.wav", target_lufs=-23.0,
+                         true_peak_dbtp=-1.0).path
+        tracks[name] = load(final_path, mono=True, sample_rate=RATE).samples
 
     target = " ".join(text for _, _, _, text in lines)
-    whole = {"dialogue track": wer(target, _text(dialogue)), "final mix": wer(target, _text(final))}
+    whole = {name: wer(target, _text(audio)) for name, audio in tracks.items()}
     per_voice = defaultdict(lambda: defaultdict(list))
     per_band = defaultdict(lambda: defaultdict(list))
     per_overlap = defaultdict(lambda: defaultdict(list))
@@ -118,7 +156,7 @@ def test_dub_track_and_mix_round_trip(eval_dir, tmp_path):
         # another line sounding at the same time (overlapping turns of the meeting recordings)
         overlapped = any(j != i and s < spans[i][1] and spans[i][0] < e for j, (s, e) in enumerate(spans))
         engines[result.provider] += 1
-        for name, audio in (("dialogue track", dialogue), ("final mix", final)):
+        for name, audio in tracks.items():
             pair = (text, _text(audio[span]))
             per_voice[plan[who].voice.key][name].append(pair)
             per_band[band][name].append(pair)
@@ -133,30 +171,46 @@ def test_dub_track_and_mix_round_trip(eval_dir, tmp_path):
 
     print(f"\ncomposite {composite.duration:.0f} s, {len(speakers)} people, {len(lines)} lines "
           f"({', '.join(f'{n} {e}' for e, n in sorted(engines.items()))}), reference turns, low-mode background")
+    if retakes is not None:
+        print(f"retakes ({retakes_setting()} at most): {retakes.summary()}; WER before -> after: "
+              + ", ".join(f"line {i} {retakes.wer_before[i]:.2f} -> {retakes.wer_after[i]:.2f}" for i in retakes.wer_before))
     print(f"placement: max shift {max_shift_setting():.2f} s; {len(moved)} line(s) moved (largest "
           f"{max((abs(m) for m in moved), default=0):.2f} s, {sum(m < 0 for m in moved)} earlier); "
           f"{talked_over:.1f} s of lines talking over each other")
-    print(f"whole-track round-trip WER: dialogue track {whole['dialogue track']:.3f}, final mix {whole['final mix']:.3f}")
-    print("| voice | lines | WER dialogue track | WER final mix |\n| --- | --- | --- | --- |")
+    print("whole-track round-trip WER: " + ", ".join(f"{name} {w:.3f}" for name, w in whole.items()))
+    # the yardstick: the source speech itself (no bed), heard the same way against the same texts;
+    # its crosstalk costs ASR words before any dubbing
+    source_lines = [(text, _text(speech[int(s0 * RATE): int(e0 * RATE) + RATE // 10])) for s0, e0, _, text in lines]
+    crosstalk = [any(j != i and s1 < e0 and s0 < e1 for j, (s1, e1, _, _) in enumerate(lines))
+                 for i, (s0, e0, _, _) in enumerate(lines)]
+    print(f"the source speech, heard the same way: whole {wer(target, _text(speech)):.3f}, "
+          f"line by line {_pooled(source_lines):.3f} ({sum(not c for c in crosstalk)} turns nobody talks over "
+          f"{_pooled([p for p, c in zip(source_lines, crosstalk) if not c]):.3f}, {sum(crosstalk)} with crosstalk "
+          f"{_pooled([p for p, c in zip(source_lines, crosstalk) if c]):.3f})")
+    names = list(tracks)
+    head = " | ".join(f"WER {n}" for n in names)
+    rule = " | ".join("---" for _ in names)
+    def row(label, got):
+        return f"| {label} | {len(got['final mix'])} | " + " | ".join(f"{_pooled(got[n]):.3f}" for n in names) + " |"
+
+    print(f"| voice | lines | {head} |\n| --- | --- | {rule} |")
     for voice, got in sorted(per_voice.items(), key=lambda kv: -len(kv[1]["final mix"])):
-        print(f"| {voice} | {len(got['final mix'])} | {_pooled(got['dialogue track']):.3f} | {_pooled(got['final mix']):.3f} |")
-    print("| speed-up band | lines | WER dialogue track | WER final mix |\n| --- | --- | --- | --- |")
+        print(row(voice, got))
+    print(f"| speed-up band | lines | {head} |\n| --- | --- | {rule} |")
     for _, band in BANDS:
         if band in per_band:
-            got = per_band[band]
-            print(f"| {band} | {len(got['final mix'])} | {_pooled(got['dialogue track']):.3f} | {_pooled(got['final mix']):.3f} |")
-    print("| lines | lines | WER dialogue track | WER final mix |\n| --- | --- | --- | --- |")
+            print(row(band, per_band[band]))
+    print(f"| lines | lines | {head} |\n| --- | --- | {rule} |")
     for kind, got in sorted(per_overlap.items()):
-        print(f"| {kind} | {len(got['final mix'])} | {_pooled(got['dialogue track']):.3f} | {_pooled(got['final mix']):.3f} |")
+        print(row(kind, got))
     print("| line | source | shift | seconds | speed | source crosstalk s | talked over s | WER final mix |\n"
           "| --- | --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(table))
     print("worst lines (final mix): WER, speaker, voice, speed, overlapped, (text, heard)")
     for row in sorted(worst, key=lambda r: -r[0])[:8]:
         print("  ", row)
-    every = {name: [p for got in per_voice.values() for p in got[name]] for name in ("dialogue track", "final mix")}
-    print(f"line by line, pooled: dialogue track {_pooled(every['dialogue track']):.3f}, "
-          f"final mix {_pooled(every['final mix']):.3f}")
+    every = {name: [p for got in per_voice.values() for p in got[name]] for name in names}
+    print("line by line, pooled: " + ", ".join(f"{name} {_pooled(every[name]):.3f}" for name in names))
     # measured (README): lines nobody talks over 0.11-0.16 (0.31-0.34 before the palette), all lines
     # 0.17-0.21 on the final mix (0.31-0.34 before placement, 0.49-0.52 before the palette); the
     # meeting's crosstalk beyond the placement bound is where most of the rest is lost
