@@ -9,6 +9,7 @@ from media.intelligibility import SENTENCES, similarity_matrix, transcribe_text
 from media.metrics import wer
 from media.timing import DEFAULT_CAP, fit_clip
 from media.tts import TtsRequest, VoiceSpec, list_voices, synthesize
+from media.tts.retake import STOCHASTIC_ENGINES, UNCLEAR_WER, retakes_setting
 from media.tts.palette import PALETTE, assign_palette, palette
 from media.voice_match import PROBE_TEXT
 from voices.voicing import plan_voices
@@ -63,12 +64,22 @@ def test_dub_pass_voices_the_most_talkative_from_the_palette_and_the_rest_with_e
 
 @pytest.mark.parametrize("voice", palette("en"), ids=lambda v: v.key)
 def test_each_palette_voice_is_understood_also_at_the_speed_cap(voice):
-    """Round trip through tiny.en: generous bounds (the measured figures are 0.00-0.11, README)."""
+    """Round trip through tiny.en: generous bounds (the measured figures are 0.00-0.11, README).
+    Piper samples noise in every take, so, as the tts stage does (media.tts.retake), a take heard
+    unclearly is spoken again and the best-heard take is the one squeezed."""
     errors = []
     for text in SENTENCES[:2]:
-        spoken = synthesize(TtsRequest(text, "en", voice=voice))
-        assert spoken.provider == voice.engine
-        errors.append(wer(text, transcribe_text(spoken.samples, spoken.sample_rate)))
+        best = None
+        for _ in range(1 + (retakes_setting() if voice.engine in STOCHASTIC_ENGINES else 0)):
+            spoken = synthesize(TtsRequest(text, "en", voice=voice))
+            assert spoken.provider == voice.engine
+            heard = wer(text, transcribe_text(spoken.samples, spoken.sample_rate))
+            if best is None or heard < best[0]:
+                best = heard, spoken
+            if heard <= UNCLEAR_WER:
+                break
+        heard, spoken = best
+        errors.append(heard)
         squeezed, fit = fit_clip(spoken.samples, spoken.sample_rate, spoken.duration / DEFAULT_CAP)
         assert fit.factor == pytest.approx(DEFAULT_CAP, abs=0.01)
         errors.append(wer(text, transcribe_text(squeezed, spoken.sample_rate)))
