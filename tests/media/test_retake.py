@@ -92,7 +92,7 @@ def test_the_real_listener_hears_a_piper_line():
                                   hear=hear, rounds=3)
     assert report.heard == 1 and report.retaken == len(asked)
     assert bool(asked) == (report.unclear == 1)  # retaken exactly when the first take was unclear
-    heard_first = wer(text, hear([first[1]], first[0].sample_rate)[0])  # Piper speaks at 16 kHz
+    heard_first = wer(text, hear([first[1]], first[0].sample_rate)[0])  # 22.05 kHz: the listener resamples
     heard_kept = wer(text, hear([kept[0][1]], kept[0][0].sample_rate)[0])
     assert heard_kept <= min(heard_first, 0.4), (heard_first, heard_kept)
     # a model that cannot listen (English-only, asked for German) hears None: nothing is retaken
