@@ -21,7 +21,7 @@ import os
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import Sequence, Union
 
 import numpy as np
 
@@ -236,14 +236,24 @@ def registry(model: str = modelpaths.BUNDLED_WHISPER) -> Registry:
 
 def transcribe(source: Source, *, model: str = modelpaths.BUNDLED_WHISPER, language: str | None = None,
                task: str = "transcribe", clip: tuple[float, float] | None = None, channel: int | None = None,
-               sample_rate: int | None = None, **options) -> Transcript:
+               sample_rate: int | None = None, islands: Sequence[tuple[float, float]] | None = None,
+               **options) -> Transcript:
     """Transcribe (or translate to English) a file or a 16 kHz array with `model`.
 
     `clip=(start, end)` transcribes only that span, with times still relative to the file;
-    `channel=i` takes one channel of a multichannel file instead of the downmix."""
+    `channel=i` takes one channel of a multichannel file instead of the downmix;
+    `islands=[(start, end), ...]` decodes each span on its own (`media.asr_islands`) and
+    hears nothing outside them."""
     engine = WhisperAsr(model)
     ok, reason = engine.availability()
     if not ok:
         raise EngineUnavailable(f"asr: {reason}")
+    if islands is not None:
+        if clip is not None:
+            raise MediaError("clip and islands cannot be combined")
+        from .asr_islands import transcribe_islands
+
+        return transcribe_islands(engine, _samples(source, sample_rate, channel), islands, language=language,
+                                  task=task, **options)
     return engine.transcribe(source, sample_rate=sample_rate, language=language, task=task, clip=clip,
                              channel=channel, **options)
