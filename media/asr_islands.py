@@ -3,12 +3,14 @@
 Whisper decoding a whole episode (VAD-collapsed, 30 s windows one after the other) loses short
 utterances between longer ones and phrases in far-field crosstalk: on the 115 s composite
 episode's clean speech one decode heard 163 words, the same model on each stretch of talk on its
-own 191 ("See you next time.", "On your marks?", "Great, thank you. Smile for the camera." were
-missing whole; README "ASR word times"). A stretch of talk (an *island*) is the turns of any
-speakers that overlap or follow each other within `GAP` seconds, closed before it would outgrow
-`CAP` seconds so that it fits one 30 s window: whisper decodes it once, with no seek and no
-concatenation with other audio. A turn chain longer than that (crosstalk without a pause) stays
-one island and is decoded long-form inside it.
+own 192 ("See you next time.", "On your marks?", "Great, thank you. Smile for the camera." were
+missing whole; over the music bed 124 and 152; README "Stretches of talk decoded one by one").
+A stretch of talk (an *island*) is the turns of any speakers that overlap or follow each other
+within `GAP` seconds, closed before it would outgrow `CAP` seconds so that it fits one 30 s
+window: whisper decodes it once, with no seek and no concatenation with other audio. A turn chain
+longer than that (crosstalk without a pause) stays one island and is decoded long-form inside it.
+An island shorter than `SHORT` joins its nearer neighbour across a pause under `BRIDGE`: a phrase
+alone loses the words around it that whisper reads it by.
 
 Each island is padded by `PAD` seconds (never into a neighbour), so a word the diarization cut
 at its edge is still heard. Speech the diarization missed altogether is not decoded; where there
@@ -27,6 +29,7 @@ __all__ = ["GAP", "CAP", "PAD", "speech_islands", "transcribe_islands", "WINDOWS
 GAP = 0.5   # s: longer than most pauses between turns of one exchange, shorter than a scene's pause
 CAP = 28.0  # s: an island fits one 30 s whisper window, padding included
 PAD = 0.2   # s: each side, for a word the diarization cut at its edge
+SHORT, BRIDGE = 4.0, 2.0  # s: an island shorter than SHORT joins its neighbour across a pause under BRIDGE
 WINDOWS = ("islands", "whole")
 WINDOWS_ENV = "DUBSITE_ASR_WINDOWS"
 
@@ -43,8 +46,31 @@ def windows_setting(choice: str | None = None) -> str:
     return value
 
 
+def _join_short(islands: list[list[float]], *, short: float, bridge: float, cap: float) -> list[list[float]]:
+    """An island shorter than `short` seconds joins its nearer neighbour across a pause under
+    `bridge` (within `cap`): whisper hears a phrase better with the words around it."""
+    islands = [list(i) for i in islands]
+    changed = True
+    while changed:
+        changed = False
+        for i, (start, end) in enumerate(islands):
+            if end - start >= short:
+                continue
+            options = []
+            if i and start - islands[i - 1][1] < bridge and end - islands[i - 1][0] <= cap:
+                options.append((start - islands[i - 1][1], i - 1))
+            if i + 1 < len(islands) and islands[i + 1][0] - end < bridge and islands[i + 1][1] - start <= cap:
+                options.append((islands[i + 1][0] - end, i))
+            if options:
+                _, left = min(options)
+                islands[left:left + 2] = [[islands[left][0], islands[left + 1][1]]]
+                changed = True
+                break
+    return islands
+
+
 def speech_islands(turns: Sequence, duration: float, *, gap: float = GAP, cap: float = CAP,
-                   pad: float = PAD) -> list[tuple[float, float]]:
+                   pad: float = PAD, short: float = SHORT, bridge: float = BRIDGE) -> list[tuple[float, float]]:
     """(start, end) of each island, in time order, padded and clipped to (0, duration).
     `turns`: (start, end, ...) tuples or objects with `.start` / `.end`."""
     spans = sorted((float(t.start), float(t.end)) if hasattr(t, "start") else (float(t[0]), float(t[1]))
@@ -60,6 +86,7 @@ def speech_islands(turns: Sequence, duration: float, *, gap: float = GAP, cap: f
             islands[-1][1] = max(islands[-1][1], end)
         else:
             islands.append([start, end])
+    islands = _join_short(islands, short=short, bridge=bridge, cap=cap)
     out = []
     for i, (start, end) in enumerate(islands):
         before = islands[i - 1][1] if i else 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from media import asr
-from media.asr_islands import CAP, GAP, PAD, speech_islands, windows_setting
+from media.asr_islands import BRIDGE, CAP, GAP, PAD, speech_islands, windows_setting
 from media.audio import load
 from media.diarization import Turn
 from media.errors import MediaError
@@ -16,12 +16,22 @@ from tests.composite import RATE, build_composite
 def test_turns_of_one_exchange_are_one_island_and_a_pause_splits():
     turns = [(1.0, 3.0, "a"), (3.2, 5.0, "b"), (4.5, 6.0, "a"),  # b answers, a talks over b
              (6.0 + GAP + 0.5, 9.0, "c")]                        # after a pause: the next stretch
-    assert speech_islands(turns, 20.0) == [(1.0 - PAD, 6.0 + PAD), (6.5 + GAP - PAD, 9.0 + PAD)]
+    assert speech_islands(turns, 20.0, short=0) == [(1.0 - PAD, 6.0 + PAD), (6.5 + GAP - PAD, 9.0 + PAD)]
+
+
+def test_a_short_island_joins_its_nearer_neighbour_across_a_short_pause():
+    # jfk's four phrases, ~1 s apart: alone, at 8 kHz, "my fellow Americans" was heard as
+    # "am I fellow America"; two by two whisper has the words around them
+    turns = [(0.32, 2.21, "a"), (3.27, 4.38, "a"), (5.38, 7.56, "a"), (8.15, 10.48, "a")]
+    assert speech_islands(turns, 11.0) == [(0.12, 4.58), (5.18, 10.68)]
+    assert len(speech_islands(turns, 11.0, short=0)) == 4
+    far = [(0.0, 1.0, "a"), (1.0 + BRIDGE + 0.1, 3.0 + BRIDGE, "b")]  # a scene's pause stays a cut
+    assert len(speech_islands(far, 20.0)) == 2
 
 
 def test_padding_never_reaches_into_the_neighbour_and_stays_inside_the_audio():
     turns = [Turn(0.05, 2.0, "a"), Turn(2.6, 4.0, "b"), Turn(4.0 + GAP + 0.1, 9.95, "a")]
-    islands = speech_islands(turns, 10.0, pad=0.5)
+    islands = speech_islands(turns, 10.0, pad=0.5, short=0)
     assert islands[0][0] == 0.0 and islands[-1][1] == 10.0
     for (_, end), (start, _) in zip(islands, islands[1:]):
         assert end <= start  # no audio is decoded twice
