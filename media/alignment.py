@@ -32,7 +32,16 @@ class Line:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-def speaker_of(start: float, end: float, turns: Sequence[Turn]) -> str:
+def speaker_of(start: float, end: float, turns: Sequence[Turn], prefer: str | None = None) -> str:
+    """The speaker whose turn overlaps the word most. `prefer` (the speaker of the line the
+    word would continue) keeps it where that speaker's turns cover at least half the word: in
+    crosstalk both turns cover it and the diarization cannot say whose it is, and handing such
+    words out one by one cut lines into one-word shards ("thank" / "you" to two people)."""
+    if prefer:
+        covered = sum(max(0.0, min(end, t.end) - max(start, t.start)) for t in turns if t.speaker == prefer)
+        inside = any(t.start <= start <= t.end for t in turns if t.speaker == prefer)
+        if (covered >= 0.5 * (end - start) and end > start) or (end <= start and inside):
+            return prefer
     best, best_overlap = "", 0.0
     for t in turns:
         overlap = min(end, t.end) - max(start, t.start)
@@ -76,7 +85,8 @@ def build_lines(segments: Sequence[AsrSegment], turns: Sequence[Turn]) -> list[L
     current: list = []
     speaker = ""
     for word in _words(segments):
-        who = speaker_of(word[0], word[1], turns)
+        # a word in crosstalk stays with the line it continues (when that speaker is talking too)
+        who = speaker_of(word[0], word[1], turns, prefer=speaker if current and word[0] - current[-1][1] <= MAX_PAUSE else None)
         if current and (who != speaker or word[0] - current[-1][1] > MAX_PAUSE):
             lines.extend(_close(chunk, speaker) for chunk in _split_long(current))
             current = []

@@ -19,6 +19,19 @@ def test_words_go_to_the_overlapping_speaker_and_lines_split_on_change():
     assert lines[0].start == 0.1 and lines[0].end == 1.0
 
 
+def test_a_word_in_crosstalk_stays_with_the_line_it_continues():
+    # B talks 0-3 s, A cuts in at 2.5 s: "fine." (2.6-3.2) lies more under A's turn than B's,
+    # but half of it under B's, whose sentence it ends; it is not handed to A on its own
+    crosstalk = [Turn(0.0, 3.0, "B"), Turn(2.5, 6.0, "A")]
+    words = [(0.2, 0.5, "Well", 0.9), (0.6, 0.9, "I", 0.9), (1.0, 1.4, "think", 0.9), (1.5, 2.0, "that's", 0.9),
+             (2.6, 3.2, "fine.", 0.9), (4.0, 4.4, "Good.", 0.9)]
+    lines = build_lines([seg(*words)], crosstalk)
+    assert [(l.speaker, l.text) for l in lines] == [("B", "Well I think that's fine."), ("A", "Good.")]
+    # where only the other speaker's turn covers the word, it changes hands as before
+    lines = build_lines([seg((0.2, 0.6, "Hello", 0.9), (3.1, 3.5, "Hi", 0.9))], TURNS)
+    assert [l.speaker for l in lines] == ["SPEAKER_00", "SPEAKER_01"]
+
+
 def test_long_pause_splits_a_line_and_low_confidence_is_flagged():
     lines = build_lines([seg((0.1, 0.4, "One", 0.3), (1.6, 1.9, "two", 0.3))], TURNS)
     assert [l.text for l in lines] == ["One", "two"]
