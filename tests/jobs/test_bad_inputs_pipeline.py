@@ -20,8 +20,10 @@ from jobs.models import Job, JobEvent, JobState, Pass, PassState, StageRun, Stag
 from jobs.runner import run_job
 from jobs.services import job_submit
 from media.audio import resample
+from media.metrics import wer
 from review.models import Segment
 from series.services import episode_create
+from tests.composite import JFK
 from tests.factories import make_series, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -132,7 +134,9 @@ def test_speech_at_extreme_rates_and_channel_counts_is_dubbed(case, eval_dir, tm
     assert_ended_cleanly(job)
     assert job.state == JobState.SUCCEEDED, job.error
     text = " ".join(Segment.objects.filter(job_id=job.pk).values_list("source_text", flat=True)).lower()
-    assert "country" in text and "americans" in text, text
+    # the words, not one exact spelling: at 8 kHz tiny.en hears "American" or "Americans" by where
+    # the window starts (0.1 s earlier or later flips it), so one word of 22 may differ
+    assert "country" in text and wer(JFK, text) <= 0.1, text
     assert abs(probe_duration(Workspace(job.pk).ensure_local(job.outputs["mkv"])) - job.episode.duration) <= 0.1
 
 

@@ -79,6 +79,10 @@ def test_end_to_end_two_pass_dub(scene):
     print(f"round-trip WER of the dub against its target text: {wer(target, heard):.3f}")
     assert wer(target, heard) <= 0.2, (target, heard)
     assert wer(" ".join(scene.texts), " ".join(s.source_text for s in segments)) <= 0.2
+    # ASR decoded each stretch of talk the diarization found on its own (media.asr_islands)
+    asr_run = StageRun.objects.get(job=job, name="asr")
+    assert asr_run.outputs["islands"] >= 1
+    assert JobEvent.objects.filter(job=job, message__contains="stretches of talk one by one").exists()
 
     # the lines Piper spoke were heard by the retake check (none needed more than the takes allowed)
     tts1 = StageRun.objects.get(job=job, pass_obj__number=1, name="tts")
