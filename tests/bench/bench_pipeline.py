@@ -63,6 +63,7 @@ def run(mode: str, scene, admin, operator) -> dict:
     return {"qc": qc, "mode": mode, "state": state, "error": job.error, "two_pass": job.two_pass, "wall": wall, "rtf": wall / scene.duration,
             "pass1": per_pass[1], "pass2": per_pass[2], "overhead": wall - sum(per_pass.values()),
             "stages": stages, "engines": {r.name: r.engines for r in runs},
+            "asr": next((e.message for e in job.events.filter(message__startswith="asr: ")), ""),
             "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -145,6 +146,7 @@ def main() -> int:
     for r in rows:
         print(f"\n{r['mode']} ({r['state']}{': ' + r['error'] if r['error'] else ''}); engines: "
               + "; ".join(f"{k}: {v}" for k, v in r["engines"].items() if v))
+        print(r.get("asr", ""))
     return 0
 
 

@@ -7,11 +7,16 @@ stage does. Both tracks are transcribed again, whole and line by line: per voice
 band. Diarization and ASR errors are left out on purpose (other evals measure them)."""
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 
 import numpy as np
 
+from media.alignment import build_lines, snap_to_speech
 from media.asr import transcribe
+from media.asr_islands import speech_islands
+from media.diarization import Turn
+from media.vad import detect
 from media.audio import load
 from media.metrics import normalize_text, wer
 from media.mix import mix, place_clips
@@ -55,6 +60,26 @@ def _text(samples: np.ndarray) -> str:
 
 
 def _lines(composite, speech: np.ndarray) -> list[tuple[float, float, str, str]]:
+    """(start, end, speaker, text): the lines the asr and translate stages make of the clean speech
+    with the reference turns as the diarization (each stretch of talk decoded on its own, each word
+    given to one speaker). DUB_EVAL_TEXTS=turns: each reference turn heard on its own instead (the
+    eval before 2026-11-23: crosstalk words are then in two lines' texts)."""
+    if os.environ.get("DUB_EVAL_TEXTS", "stages") == "turns":
+        return _turn_lines(composite, speech)
+    turns = [Turn(s, e, who) for s, e, who in composite.turns]
+    heard = transcribe(speech, sample_rate=RATE, language="en", islands=speech_islands(turns, composite.duration))
+    lines = snap_to_speech(build_lines(heard.segments, turns), detect(speech, RATE))
+    return [(ln.start, ln.end, ln.speaker, ln.text) for ln in lines if normalize_text(ln.text)]
+
+
+def _heard_whole(audio: np.ndarray, spans) -> str:
+    """The whole track as the asr stage now hears an episode: each stretch of talk (here: where
+    the dub's lines sound) decoded on its own."""
+    islands = speech_islands([(s, e) for s, e in spans], len(audio) / RATE)
+    return transcribe(audio, sample_rate=RATE, language="en", islands=islands, word_timestamps=False).text
+
+
+def _turn_lines(composite, speech: np.ndarray) -> list[tuple[float, float, str, str]]:
     """(start, end, speaker, text): the reference turns, a speaker's turns closer than 0.3 s joined."""
     joined: list[list] = []
     for start, end, who in sorted(composite.turns):
@@ -140,6 +165,8 @@ def test_dub_track_and_mix_round_trip(eval_dir, tmp_path):
 
     target = " ".join(text for _, _, _, text in lines)
     whole = {name: wer(target, _text(audio)) for name, audio in tracks.items()}
+    by_island = {name: wer(target, _heard_whole(audio, [(at.start, at.end) for at in where]))
+                 for name, audio in tracks.items()}
     per_voice = defaultdict(lambda: defaultdict(list))
     per_band = defaultdict(lambda: defaultdict(list))
     per_overlap = defaultdict(lambda: defaultdict(list))
@@ -170,20 +197,24 @@ def test_dub_track_and_mix_round_trip(eval_dir, tmp_path):
                              f"{speed:.2f} | {crosstalk:.2f} | {over:.2f} | {wer(*pair):.2f} |")
 
     print(f"\ncomposite {composite.duration:.0f} s, {len(speakers)} people, {len(lines)} lines "
-          f"({', '.join(f'{n} {e}' for e, n in sorted(engines.items()))}), reference turns, low-mode background")
+          f"({', '.join(f'{n} {e}' for e, n in sorted(engines.items()))}), texts: {os.environ.get('DUB_EVAL_TEXTS', 'stages')}, "
+          f"{len(target.split())} words, low-mode background")
     if retakes is not None:
         print(f"retakes ({retakes_setting()} at most): {retakes.summary()}; WER before -> after: "
               + ", ".join(f"line {i} {retakes.wer_before[i]:.2f} -> {retakes.wer_after[i]:.2f}" for i in retakes.wer_before))
     print(f"placement: max shift {max_shift_setting():.2f} s; {len(moved)} line(s) moved (largest "
           f"{max((abs(m) for m in moved), default=0):.2f} s, {sum(m < 0 for m in moved)} earlier); "
           f"{talked_over:.1f} s of lines talking over each other")
-    print("whole-track round-trip WER: " + ", ".join(f"{name} {w:.3f}" for name, w in whole.items()))
+    print("whole-track round-trip WER, one decode: " + ", ".join(f"{name} {w:.3f}" for name, w in whole.items()))
+    print("whole-track round-trip WER, stretch by stretch (as the asr stage hears): "
+          + ", ".join(f"{name} {w:.3f}" for name, w in by_island.items()))
     # the yardstick: the source speech itself (no bed), heard the same way against the same texts;
     # its crosstalk costs ASR words before any dubbing
     source_lines = [(text, _text(speech[int(s0 * RATE): int(e0 * RATE) + RATE // 10])) for s0, e0, _, text in lines]
     crosstalk = [any(j != i and s1 < e0 and s0 < e1 for j, (s1, e1, _, _) in enumerate(lines))
                  for i, (s0, e0, _, _) in enumerate(lines)]
-    print(f"the source speech, heard the same way: whole {wer(target, _text(speech)):.3f}, "
+    print(f"the source speech, heard the same way: whole {wer(target, _text(speech)):.3f} (stretch by stretch "
+          f"{wer(target, _heard_whole(speech, [(s0, e0) for s0, e0, _, _ in lines])):.3f}), "
           f"line by line {_pooled(source_lines):.3f} ({sum(not c for c in crosstalk)} turns nobody talks over "
           f"{_pooled([p for p, c in zip(source_lines, crosstalk) if not c]):.3f}, {sum(crosstalk)} with crosstalk "
           f"{_pooled([p for p, c in zip(source_lines, crosstalk) if c]):.3f})")
