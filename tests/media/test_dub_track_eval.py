@@ -1,6 +1,6 @@
 """Where the dub's words are lost, stage by stage after the text (`make eval`, README "Dub
-intelligibility"): the composite episode's reference turns are the lines, each line's text is what
-tiny.en hears in the clean source speech (as the asr stage would give an en->en dub), and the tts
+intelligibility"): the lines are what the asr and translate stages make of the composite episode's
+clean source speech with its reference turns as the diarization (an en->en dub), and the tts
 stage's own steps voice, speak, settle, fit and place them; the dialogue track is then mixed over
 the low mode's background (the passthrough separator's band-stopped copy of the mix) as the mix
 stage does. Both tracks are transcribed again, whole and line by line: per voice, per speed-up
