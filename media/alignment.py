@@ -80,13 +80,28 @@ def _split_long(words: list) -> list[list]:
     return _split_long(words[: cut + 1]) + _split_long(words[cut + 1:])
 
 
+def _ends_sentence(text: str) -> bool:
+    return text.strip().rstrip('"\'»)]').endswith((".", "?", "!", "…"))
+
+
+def _newest(start: float, end: float, turns: Sequence[Turn]) -> str | None:
+    """Of the speakers whose turns cover at least half the word, the one whose turn began last:
+    after a full stop, in overlapping turns, the one who is starting to talk."""
+    covering = [t for t in turns if min(end, t.end) - max(start, t.start) >= 0.5 * (end - start) and end > start]
+    return max(covering, key=lambda t: t.start).speaker if covering else None
+
+
 def build_lines(segments: Sequence[AsrSegment], turns: Sequence[Turn]) -> list[Line]:
     lines: list[Line] = []
     current: list = []
     speaker = ""
     for word in _words(segments):
-        # a word in crosstalk stays with the line it continues (when that speaker is talking too)
-        who = speaker_of(word[0], word[1], turns, prefer=speaker if current and word[0] - current[-1][1] <= MAX_PAUSE else None)
+        # a word in crosstalk stays with the line it continues (when that speaker is talking too),
+        # unless that line has just ended a sentence: then the other speaker's reply may begin
+        prefer = None
+        if current and word[0] - current[-1][1] <= MAX_PAUSE:
+            prefer = _newest(word[0], word[1], turns) if _ends_sentence(current[-1][2]) else speaker
+        who = speaker_of(word[0], word[1], turns, prefer=prefer)
         if current and (who != speaker or word[0] - current[-1][1] > MAX_PAUSE):
             lines.extend(_close(chunk, speaker) for chunk in _split_long(current))
             current = []

@@ -54,7 +54,7 @@ def main() -> int:
     from media.asr import transcribe
     from media.asr_islands import speech_islands
     from media.audio import load
-    from media.metrics import wer
+    from tests.media.test_asr_word_times import _span_wer
     from tests.composite import RATE, build_composite
 
     print("| episode | audio | islands from | islands | words: whole / islands | known texts WER: whole / islands "
@@ -72,7 +72,8 @@ def main() -> int:
                 began = time.process_time()
                 heard[how] = transcribe(samples, sample_rate=RATE, language="en", **options)
                 cpu[how] = time.process_time() - began
-            known = {how: sum(wer(text, " ".join(s.text for s in t.segments if s.start < e + 0.5 and s.end > s0 - 0.5))
+            # each known text against the best-matching stretch of what was heard around it
+            known = {how: sum(_span_wer(text, " ".join(s.text for s in t.segments if s.start < e + 0.5 and s.end > s0 - 0.5))
                               for s0, e, text in c.texts) / max(len(c.texts), 1) for how, t in heard.items()}
             words = {how: _words(t) for how, t in heard.items()}
             print(f"| {c.duration:.0f} s x{repeats} | {stem} | {source} | {len(islands)} | {len(words['whole'])} / "

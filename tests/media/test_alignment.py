@@ -27,6 +27,10 @@ def test_a_word_in_crosstalk_stays_with_the_line_it_continues():
              (2.6, 3.2, "fine.", 0.9), (4.0, 4.4, "Good.", 0.9)]
     lines = build_lines([seg(*words)], crosstalk)
     assert [(l.speaker, l.text) for l in lines] == [("B", "Well I think that's fine."), ("A", "Good.")]
+    # after a full stop the other speaker's reply may begin: "Oh," under both turns is B's
+    reply = [(1.9, 2.4, "Hello.", 0.9), (2.6, 2.9, "Oh,", 0.9), (3.1, 3.5, "hi.", 0.9)]
+    lines = build_lines([seg(*reply)], [Turn(0.0, 3.0, "A"), Turn(2.5, 4.0, "B")])
+    assert [(l.speaker, l.text) for l in lines] == [("A", "Hello."), ("B", "Oh, hi.")]
     # where only the other speaker's turn covers the word, it changes hands as before
     lines = build_lines([seg((0.2, 0.6, "Hello", 0.9), (3.1, 3.5, "Hi", 0.9))], TURNS)
     assert [l.speaker for l in lines] == ["SPEAKER_00", "SPEAKER_01"]
