@@ -18,13 +18,15 @@ are no turns at all the caller decodes the whole audio instead.
 """
 from __future__ import annotations
 
+import os
 from typing import Callable, Sequence
 
 import numpy as np
 
+from .errors import MediaError
 from .vad import SAMPLE_RATE
 
-__all__ = ["GAP", "CAP", "PAD", "speech_islands", "transcribe_islands", "WINDOWS", "windows_setting"]
+__all__ = ["GAP", "CAP", "PAD", "SHORT", "BRIDGE", "speech_islands", "transcribe_islands", "WINDOWS", "windows_setting"]
 
 GAP = 0.5   # s: longer than most pauses between turns of one exchange, shorter than a scene's pause
 CAP = 28.0  # s: an island fits one 30 s whisper window, padding included
@@ -36,10 +38,6 @@ WINDOWS_ENV = "DUBSITE_ASR_WINDOWS"
 
 def windows_setting(choice: str | None = None) -> str:
     """How the asr stage decodes: "islands" (default) or "whole" (the episode in one decode)."""
-    import os
-
-    from .errors import MediaError
-
     value = (choice if choice is not None else os.environ.get(WINDOWS_ENV, "")).strip().lower() or WINDOWS[0]
     if value not in WINDOWS:
         raise MediaError(f"{WINDOWS_ENV} must be one of {', '.join(WINDOWS)}, not {value!r}")
