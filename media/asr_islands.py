@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import MediaError
-from .vad import SAMPLE_RATE
+from .vad import SAMPLE_RATE, Region, merge_regions
 
 __all__ = ["GAP", "CAP", "PAD", "SHORT", "BRIDGE", "speech_islands", "transcribe_islands", "WINDOWS", "windows_setting"]
 
@@ -71,19 +71,15 @@ def speech_islands(turns: Sequence, duration: float, *, gap: float = GAP, cap: f
                    pad: float = PAD, short: float = SHORT, bridge: float = BRIDGE) -> list[tuple[float, float]]:
     """(start, end) of each island, in time order, padded and clipped to (0, duration).
     `turns`: (start, end, ...) tuples or objects with `.start` / `.end`."""
-    spans = sorted((float(t.start), float(t.end)) if hasattr(t, "start") else (float(t[0]), float(t[1]))
-                   for t in turns)
+    spans = ((float(t.start), float(t.end)) if hasattr(t, "start") else (float(t[0]), float(t[1])) for t in turns)
+    # turns that overlap (crosstalk) cannot be cut apart: one span each
+    talk = merge_regions([Region(max(a, 0.0), min(b, duration)) for a, b in spans if min(b, duration) > max(a, 0.0)])
     islands: list[list[float]] = []
-    for start, end in spans:
-        start, end = max(start, 0.0), min(end, duration)
-        if end <= start:
-            continue
-        if islands and start <= islands[-1][1]:  # overlaps (crosstalk): cannot be cut here
-            islands[-1][1] = max(islands[-1][1], end)
-        elif islands and start - islands[-1][1] < gap and max(end, islands[-1][1]) - islands[-1][0] <= cap:
-            islands[-1][1] = max(islands[-1][1], end)
+    for r in talk:
+        if islands and r.start - islands[-1][1] < gap and r.end - islands[-1][0] <= cap:
+            islands[-1][1] = r.end
         else:
-            islands.append([start, end])
+            islands.append([r.start, r.end])
     islands = _join_short(islands, short=short, bridge=bridge, cap=cap)
     out = []
     for i, (start, end) in enumerate(islands):
@@ -94,6 +90,14 @@ def speech_islands(turns: Sequence, duration: float, *, gap: float = GAP, cap: f
         hi = min(end + pad, (end + after) / 2 if i + 1 < len(islands) else duration)
         out.append((round(lo, 3), round(hi, 3)))
     return out
+
+
+def _shifted(seg, offset: float):
+    """A segment decoded from an island's samples, with times in the whole audio."""
+    from dataclasses import replace
+
+    words = [replace(w, start=round(w.start + offset, 3), end=round(w.end + offset, 3)) for w in seg.words]
+    return replace(seg, start=round(seg.start + offset, 3), end=round(seg.end + offset, 3), words=words)
 
 
 def transcribe_islands(engine, samples: np.ndarray, islands: Sequence[tuple[float, float]], *,
@@ -110,19 +114,27 @@ def transcribe_islands(engine, samples: np.ndarray, islands: Sequence[tuple[floa
     todo = [(a, min(b, duration)) for a, b in islands if min(b, duration) - a >= 0.1]
     if not todo:
         return Transcript(language or "en", 0.0, [], engine.model, options.get("task", "transcribe"), duration)
+
+    def decode(clip, language):
+        # the island's own samples, not the episode's with a clip: the engine checks and
+        # converts all it is given, once per island
+        start = clip[0]
+        part = engine.transcribe(samples[int(start * SAMPLE_RATE): int(clip[1] * SAMPLE_RATE)],
+                                 sample_rate=SAMPLE_RATE, language=language, **options)
+        return part, [_shifted(seg, start) for seg in part.segments]
+
     probability = 1.0
     first = {}
     if language is None:
         longest = max(range(len(todo)), key=lambda i: todo[i][1] - todo[i][0])
-        first[longest] = engine.transcribe(samples, sample_rate=SAMPLE_RATE, clip=todo[longest], **options)
-        language, probability = first[longest].language, first[longest].language_probability
+        first[longest] = decode(todo[longest], None)
+        language, probability = first[longest][0].language, first[longest][0].language_probability
     segments = []
     spoken = sum(b - a for a, b in todo)
     done = 0.0
     for i, clip in enumerate(todo):
-        part = first.get(i) or engine.transcribe(samples, sample_rate=SAMPLE_RATE, clip=clip, language=language,
-                                                 **options)
-        segments.extend(part.segments)
+        _, shifted = first.get(i) or decode(clip, language)
+        segments.extend(shifted)
         done += clip[1] - clip[0]
         if progress is not None:
             progress(min(done / spoken, 1.0))
