@@ -71,6 +71,30 @@ def der(reference: Iterable[Turn], hypothesis: Iterable[Turn], *, collar: float 
                      float(d["confusion"]), total)
 
 
+def der_by_region(reference: Iterable[Turn], hypothesis: Iterable[Turn], regions: Sequence[tuple[float, float]],
+                  *, collar: float = 0.25, uri: str = "audio") -> list[DerResult]:
+    """DER of each region of one diarization, under the one speaker mapping that is optimal for
+    the whole: how an episode scored on each of the recordings it is made of, comparable with
+    those recordings diarized one by one (a region-by-region mapping would forgive a person
+    split or merged across regions, which is exactly what an episode must get right)."""
+    from pyannote.core import Segment, Timeline
+    from pyannote.metrics.diarization import DiarizationErrorRate
+    from pyannote.metrics.identification import IdentificationErrorRate
+
+    ref, hyp = list(reference), list(hypothesis)
+    if not ref:
+        raise MediaError("DER needs a reference with at least one turn")
+    ref_ann, hyp_ann = to_annotation(ref, uri), to_annotation(hyp, uri)
+    mapped = hyp_ann.rename_labels(mapping=DiarizationErrorRate(collar=collar).optimal_mapping(ref_ann, hyp_ann))
+    out = []
+    for start, end in regions:
+        d = IdentificationErrorRate(collar=collar)(ref_ann, mapped, uem=Timeline([Segment(start, end)]), detailed=True)
+        total = float(d["total"])
+        out.append(DerResult(float(d["identification error rate"]), float(d["missed detection"]),
+                             float(d["false alarm"]), float(d["confusion"]), total))
+    return out
+
+
 def embedding_cosine(a: Embedding, b: Embedding) -> float:
     """Cosine similarity of two embeddings of the same model (raises across models)."""
     return cosine(a, b)

@@ -83,9 +83,10 @@ def test_composite_episode_speaker_count_and_der(eval_dir, tmp_path):
 
     # the same recordings, cut out of the same mix (bed included), diarized one by one
     mix, _ = sf.read(episode.mix, dtype="float32")
-    at, ders, errors, total, vectors, labels, recordings = 1.0, [], 0.0, 0.0, [], [], []
+    at, ders, errors, total, vectors, labels, recordings, regions = 1.0, [], 0.0, 0.0, [], [], [], []
     for i, (audio, turns, _) in enumerate(_pieces(eval_dir)):
         start = int(round(at * RATE))
+        regions.append((at - 0.5, at + len(audio) / RATE + 0.5))  # the recording and half of each gap
         piece = mix[start: start + len(audio)]
         hyp, artifacts, engine_name = _diarize_alone(piece)
         ref = [Turn(s, e, w) for s, e, w in turns]
@@ -100,6 +101,9 @@ def test_composite_episode_speaker_count_and_der(eval_dir, tmp_path):
     mean, pooled = float(np.mean(ders)), errors / total
     print(f"one by one: DER per file {[round(d, 3) for d in ders]}, mean {mean:.3f}, "
           f"pooled (total error / total speech) {pooled:.3f}")
+    # the episode scored on each recording's stretch, with the one speaker mapping of the whole
+    inside = [r.der for r in metrics.der_by_region(reference, result.turns, regions, collar=0.25)]
+    print(f"in the episode: DER per file {[round(d, 3) for d in inside]}, mean {np.mean(inside):.3f}")
 
     x = np.stack(vectors)
     names = np.array(labels)
@@ -119,9 +123,10 @@ def test_composite_episode_speaker_count_and_der(eval_dir, tmp_path):
           f"distance {1 - within_sim:.3f} (EER {within_eer:.3f})")
 
     assert abs(result.num_speakers - truth) <= 1
-    # the composite must not score worse than its recordings alone, by more than 0.05 (DER pooled
-    # over speech time, as the composite's own DER is)
+    # the composite must not score worse than its recordings alone, by more than 0.05: pooled over
+    # speech time (as the composite's own DER is), and file by file (each recording weighs the same)
     assert score.der <= pooled + 0.05
+    assert np.mean(inside) <= mean + 0.05
 
 
 def test_speaker_count_holds_when_the_episode_repeats(eval_dir, tmp_path):

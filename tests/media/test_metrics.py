@@ -32,6 +32,20 @@ def test_der_perfect_and_known_errors():
         metrics.der([], ref)
 
 
+def test_der_by_region_keeps_one_mapping_for_the_whole():
+    """Two recordings in one episode: the same two people in both, swapped in the second. Each
+    region scored alone would map labels afresh and forgive the swap; one mapping does not."""
+    ref = [Turn(0, 10, "a"), Turn(10, 20, "b"), Turn(30, 40, "a"), Turn(40, 50, "b")]
+    hyp = [Turn(0, 10, "x"), Turn(10, 20, "y"), Turn(30, 40, "y"), Turn(40, 45, "x")]
+    first, second = metrics.der_by_region(ref, hyp, [(0, 25), (25, 50)], collar=0)
+    assert first.der == 0.0 and first.total == pytest.approx(20.0)
+    assert second.confusion == pytest.approx(15.0) and second.missed == pytest.approx(5.0)
+    assert second.der == pytest.approx(1.0)
+    assert metrics.der(ref[2:], hyp[2:], collar=0).der == pytest.approx(0.25)  # alone: only the miss
+    with pytest.raises(MediaError):
+        metrics.der_by_region([], hyp, [(0, 1)])
+
+
 def test_collar_is_total_width_centred_on_boundaries():
     """pyannote collar=0.25 forgives ±0.125 s; a 0.1 s boundary shift is inside, 0.2 s is not."""
     ref = [Turn(0, 5, "a"), Turn(5, 10, "b")]
