@@ -59,3 +59,31 @@ def test_lines_snap_to_the_speech_inside_them():
     snapped = snap_to_speech(lines, [Region(0.6, 1.4), Region(1.6, 2.2)])
     assert (snapped[0].start, snapped[0].end) == (0.6, 2.2)
     assert snap_to_speech(lines, [Region(4.0, 5.0)])[0].start == lines[0].start  # nothing inside: kept
+
+
+def test_a_piece_of_a_sentence_too_short_to_dub_joins_the_rest_of_it():
+    # crosstalk word timing cut "This is a bit of HTML goo." at a turn boundary: 0.28 s for A
+    turns = [Turn(0.0, 1.0, "A"), Turn(0.9, 3.0, "B")]
+    words = [(0.6, 0.7, "This", 0.9), (0.7, 0.8, "is", 0.9), (0.8, 0.88, "a", 0.9),
+             (1.1, 1.4, "bit", 0.9), (1.4, 1.7, "of", 0.9), (1.7, 2.3, "HTML", 0.9), (2.3, 2.6, "goo.", 0.9)]
+    lines = build_lines([seg(*words)], turns)
+    assert [(l.speaker, l.text, l.start, l.end) for l in lines] == [("B", "This is a bit of HTML goo.", 0.6, 2.6)]
+    # the last word of a sentence under the next speaker's turn goes back to the sentence
+    ending = [(0.2, 0.6, "A", 0.9), (0.6, 0.9, "break", 0.9), (0.9, 1.1, "for", 0.9), (1.15, 1.4, "end.", 0.9)]
+    lines = build_lines([seg(*ending)], [Turn(0.0, 1.12, "A"), Turn(1.12, 2.0, "B")])
+    assert [(l.speaker, l.text) for l in lines] == [("A", "A break for end.")]
+
+
+def test_short_lines_that_end_a_sentence_or_stand_apart_stay_lines():
+    # "Hello." / "Yeah." are lines of their own: the line before ended its sentence
+    turns = [Turn(0.0, 1.0, "A"), Turn(1.0, 2.0, "B"), Turn(2.0, 4.0, "A")]
+    words = [(0.2, 0.6, "Hello.", 0.9), (1.1, 1.3, "Yeah.", 0.9), (2.1, 2.4, "So", 0.9), (2.4, 2.9, "anyway.", 0.9)]
+    assert [l.text for l in build_lines([seg(*words)], turns)] == ["Hello.", "Yeah.", "So anyway."]
+    # a fragment more than MAX_PAUSE from the next line is not joined to it
+    far = [(0.2, 0.4, "And", 0.9), (1.5, 1.9, "then.", 0.9)]
+    assert [l.text for l in build_lines([seg(*far)], TURNS)] == ["And", "then."]
+    # two long pieces of one sentence under two turns keep their speakers
+    long = [(0.2, 0.6, "Did", 0.9), (0.6, 1.0, "you", 0.9), (1.0, 1.4, "actually", 0.9),
+            (1.5, 2.0, "have", 0.9), (2.0, 2.6, "one?", 0.9)]
+    lines = build_lines([seg(*long)], [Turn(0.0, 1.45, "A"), Turn(1.45, 3.0, "B")])
+    assert [(l.speaker, l.text) for l in lines] == [("A", "Did you actually"), ("B", "have one?")]
