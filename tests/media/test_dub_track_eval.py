@@ -103,7 +103,9 @@ def _pooled(pairs) -> float:
 
 
 def test_dub_track_and_mix_round_trip(eval_dir, tmp_path):
-    composite = build_composite(eval_dir, tmp_path / "composite")
+    # DUB_EVAL_BED_DB: another episode of the same people, its music bed louder or softer (-6 dB
+    # under the speech by default): more of the original voices leak into the low mode's bed
+    composite = build_composite(eval_dir, tmp_path / "composite", bed_db=float(os.environ.get("DUB_EVAL_BED_DB", "-6")))
     speech = load(composite.speech, mono=True, sample_rate=RATE).samples
     lines = _lines(composite, speech)
     speakers = list(dict.fromkeys(who for _, _, who, _ in lines))
@@ -198,7 +200,7 @@ def test_dub_track_and_mix_round_trip(eval_dir, tmp_path):
 
     print(f"\ncomposite {composite.duration:.0f} s, {len(speakers)} people, {len(lines)} lines "
           f"({', '.join(f'{n} {e}' for e, n in sorted(engines.items()))}), texts: {os.environ.get('DUB_EVAL_TEXTS', 'stages')}, "
-          f"{len(target.split())} words, low-mode background")
+          f"{len(target.split())} words, bed {os.environ.get('DUB_EVAL_BED_DB', '-6')} dB")
     if retakes is not None:
         print(f"retakes ({retakes_setting()} at most): {retakes.summary()}; WER before -> after: "
               + ", ".join(f"line {i} {retakes.wer_before[i]:.2f} -> {retakes.wer_after[i]:.2f}" for i in retakes.wer_before))
@@ -242,9 +244,10 @@ def test_dub_track_and_mix_round_trip(eval_dir, tmp_path):
         print("  ", row)
     every = {name: [p for got in per_voice.values() for p in got[name]] for name in names}
     print("line by line, pooled: " + ", ".join(f"{name} {_pooled(every[name]):.3f}" for name in names))
-    # measured (README): lines nobody talks over 0.11-0.16 (0.31-0.34 before the palette), all lines
-    # 0.17-0.21 on the final mix (0.31-0.34 before placement, 0.49-0.52 before the palette); the
-    # meeting's crosstalk beyond the placement bound is where most of the rest is lost
+    # measured (README "Dub intelligibility"): since sentence fragments join their sentence, the
+    # final mix at 0.068-0.089 whole and 0.079-0.094 line by line (goal 0.10; 0.10-0.15 before,
+    # 0.31-0.59 before the palette and placement). The margin is run-to-run noise (+-0.03)
     alone = per_overlap["alone"]
     assert _pooled(alone["dialogue track"]) <= 0.25 and _pooled(alone["final mix"]) <= 0.25
-    assert _pooled(every["final mix"]) <= 0.30
+    assert _pooled(every["final mix"]) <= 0.13
+    assert by_island["final mix"] <= 0.13
